@@ -243,8 +243,8 @@ func LoadConfig(getenv func(string) string) (*Config, []string, error) {
 		problems.Add("HOMEWARD_LOG_LEVEL", fmt.Sprintf("expected debug, info, warn or error, got %q", lvl))
 	}
 
-	if err := problems.Err(); err != nil {
-		return nil, nil, err
+	if len(problems) > 0 {
+		return nil, nil, &Error{Code: EINVALID, Message: "the configuration is not valid (README.md, Configuration, lists every variable)", Fields: problems}
 	}
 	if c.Demo() {
 		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {

@@ -1,0 +1,144 @@
+package homeward_test
+
+import (
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/afesip/homeward"
+)
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+var goodKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+
+func production() map[string]string {
+	return map[string]string{
+		"HOMEWARD_MODE":         "production",
+		"HOMEWARD_BASE_URL":     "https://homeward.example.org",
+		"HOMEWARD_DATABASE_URL": "postgres://homeward_app:pw@db.example.org/homeward",
+		"HOMEWARD_REDIS_URL":    "redis://redis.example.org:6379/0",
+		"HOMEWARD_MASTER_KEY":   goodKey,
+		"HOMEWARD_SMTP_URL":     "smtp://user:pw@mail.example.org:587",
+		"HOMEWARD_MAIL_FROM":    "Homeward <no-reply@example.org>",
+	}
+}
+
+func TestProductionConfig(t *testing.T) {
+	cfg, warnings, err := homeward.LoadConfig(envOf(production()))
+	if err != nil {
+		t.Fatalf("valid production config refused: %v", err)
+	}
+	if cfg.Demo() || cfg.DatabaseDriver != homeward.DriverPostgres || len(cfg.MasterKey) != 32 || len(warnings) != 0 {
+		t.Fatalf("cfg = %+v, warnings %v", cfg, warnings)
+	}
+	if cfg.Addr != "127.0.0.1:8080" {
+		t.Fatalf("default address = %q", cfg.Addr)
+	}
+}
+
+// TestConfigErrorsNameTheVariable: each bad value is refused with the
+// variable's name and what it expects; the valid baseline above is the control.
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	cases := []struct {
+		variable, value, reason string
+	}{
+		{"HOMEWARD_MODE", "staging", `expected "demo" or "production"`},
+		{"HOMEWARD_ADDR", "8080", "host:port"},
+		{"HOMEWARD_BASE_URL", "http://homeward.example.org", "https"},
+		{"HOMEWARD_DATABASE_URL", "mysql://x@y/z", "postgres://"},
+		{"HOMEWARD_DATABASE_URL", "", "required in production"},
+		{"HOMEWARD_REDIS_URL", "", "required in production"},
+		{"HOMEWARD_REDIS_URL", "http://redis", "redis://"},
+		{"HOMEWARD_MASTER_KEY", "", "required in production"},
+		{"HOMEWARD_MASTER_KEY", "not base64!", "base64"},
+		{"HOMEWARD_MASTER_KEY", base64.StdEncoding.EncodeToString([]byte("short")), "got 5 bytes"},
+		{"HOMEWARD_MASTER_KEY_PREVIOUS", "@@", "base64"},
+		{"HOMEWARD_SMTP_URL", "mail.example.org:25", "smtp://"},
+		{"HOMEWARD_MAIL_FROM", "not an address", "e-mail address"},
+		{"HOMEWARD_LOG_LEVEL", "loud", "debug, info, warn or error"},
+	}
+	for _, c := range cases {
+		t.Run(c.variable+"="+c.value, func(t *testing.T) {
+			env := production()
+			env[c.variable] = c.value
+			_, _, err := homeward.LoadConfig(envOf(env))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			he, ok := err.(*homeward.Error)
+			if !ok || he.Code != homeward.EINVALID {
+				t.Fatalf("err = %v, want an invalid *homeward.Error", err)
+			}
+			if !strings.Contains(he.Fields[c.variable], c.reason) {
+				t.Fatalf("reason for %s = %q, want it to mention %q (all: %v)", c.variable, he.Fields[c.variable], c.reason, he.Fields)
+			}
+			if len(he.Fields) != 1 {
+				t.Fatalf("only %s is wrong, got %v", c.variable, he.Fields)
+			}
+		})
+	}
+}
+
+func TestSecretsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "key")
+	if err := os.WriteFile(keyFile, []byte(goodKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := production()
+	delete(env, "HOMEWARD_MASTER_KEY")
+	env["HOMEWARD_MASTER_KEY_FILE"] = keyFile
+	cfg, _, err := homeward.LoadConfig(envOf(env))
+	if err != nil || string(cfg.MasterKey) != "0123456789abcdef0123456789abcdef" {
+		t.Fatalf("key from file: %v", err)
+	}
+
+	env["HOMEWARD_MASTER_KEY_FILE"] = filepath.Join(dir, "missing")
+	_, _, err = homeward.LoadConfig(envOf(env))
+	if he, ok := err.(*homeward.Error); !ok || !strings.Contains(he.Fields["HOMEWARD_MASTER_KEY_FILE"], "readable file") {
+		t.Fatalf("missing file: err = %v", err)
+	}
+
+	env["HOMEWARD_MASTER_KEY_FILE"] = keyFile
+	env["HOMEWARD_MASTER_KEY"] = goodKey
+	_, _, err = homeward.LoadConfig(envOf(env))
+	if he, ok := err.(*homeward.Error); !ok || !strings.Contains(he.Fields["HOMEWARD_MASTER_KEY"], "not both") {
+		t.Fatalf("both set: err = %v", err)
+	}
+}
+
+func TestDemoConfig(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	env := map[string]string{"HOMEWARD_DATA_DIR": dir}
+	cfg, warnings, err := homeward.LoadConfig(envOf(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Demo() || cfg.DatabaseDriver != homeward.DriverSQLite || cfg.DatabaseURL != filepath.Join(dir, "homeward.db") {
+		t.Fatalf("demo defaults: %+v", cfg)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "generated a master key") {
+		t.Fatalf("first start should warn about the generated key: %v", warnings)
+	}
+	if fi, err := os.Stat(cfg.MasterKeyFile()); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", fi, err)
+	}
+	again, warnings, err := homeward.LoadConfig(envOf(env))
+	if err != nil || string(again.MasterKey) != string(cfg.MasterKey) || len(warnings) != 0 {
+		t.Fatalf("second start must reuse the key silently: %v %v", err, warnings)
+	}
+	if cfg.BaseURL.String() != "http://127.0.0.1:8080" {
+		t.Fatalf("demo base URL = %s", cfg.BaseURL)
+	}
+	// demo mode may not be named by production-only values: sqlite is refused in production
+	env = production()
+	env["HOMEWARD_DATABASE_URL"] = "sqlite:/tmp/x.db"
+	if _, _, err := homeward.LoadConfig(envOf(env)); err == nil {
+		t.Fatal("production accepted SQLite")
+	}
+}
