@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -55,6 +56,10 @@ type Config struct {
 	// SMTPURL is nil in demo mode: mail is kept in the built-in mailbox.
 	SMTPURL  *url.URL
 	MailFrom string
+
+	// TrustedProxies are the load balancers whose X-Forwarded-For is
+	// believed when telling clients apart (rate limiting).
+	TrustedProxies []netip.Prefix
 
 	LogLevel slog.Level
 }
@@ -228,6 +233,23 @@ func LoadConfig(getenv func(string) string) (*Config, []string, error) {
 		if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 			problems.Add("HOMEWARD_MAIL_FROM", "expected an e-mail address such as Homeward <no-reply@example.org>")
 		}
+	}
+
+	for _, p := range strings.Split(get("HOMEWARD_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			if addr, aerr := netip.ParseAddr(p); aerr == nil {
+				prefix, err = addr.Prefix(addr.BitLen())
+			}
+		}
+		if err != nil {
+			problems.Add("HOMEWARD_TRUSTED_PROXIES", fmt.Sprintf("expected comma-separated addresses or CIDR ranges such as 10.0.0.0/8, got %q", p))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
 
 	switch lvl := strings.ToLower(get("HOMEWARD_LOG_LEVEL")); lvl {

@@ -36,6 +36,11 @@ func TestProductionConfig(t *testing.T) {
 	if cfg.Demo() || cfg.DatabaseDriver != homeward.DriverPostgres || len(cfg.MasterKey) != 32 || len(warnings) != 0 {
 		t.Fatalf("cfg = %+v, warnings %v", cfg, warnings)
 	}
+	env := production()
+	env["HOMEWARD_TRUSTED_PROXIES"] = "10.0.0.0/8, 192.168.1.7"
+	if cfg, _, err := homeward.LoadConfig(envOf(env)); err != nil || len(cfg.TrustedProxies) != 2 || cfg.TrustedProxies[1].String() != "192.168.1.7/32" {
+		t.Fatalf("trusted proxies: %v %v", err, cfg)
+	}
 	if cfg.Addr != "127.0.0.1:8080" {
 		t.Fatalf("default address = %q", cfg.Addr)
 	}
@@ -61,6 +66,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"HOMEWARD_SMTP_URL", "mail.example.org:25", "smtp://"},
 		{"HOMEWARD_MAIL_FROM", "not an address", "e-mail address"},
 		{"HOMEWARD_LOG_LEVEL", "loud", "debug, info, warn or error"},
+		{"HOMEWARD_TRUSTED_PROXIES", "10.0.0.0/8, not-an-ip", "CIDR ranges"},
 	}
 	for _, c := range cases {
 		t.Run(c.variable+"="+c.value, func(t *testing.T) {
