@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
@@ -305,5 +306,41 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSQLiteWritersWait: with IMMEDIATE transactions a second writer waits
+// for the first instead of failing with "database is locked".
+func TestSQLiteWritersWait(t *testing.T) {
+	s := tenanttest.OpenSQLite(t)
+	ctx := context.Background()
+	tenant := tenanttest.NewTenant(t, s)
+	inside, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- s.InTenant(ctx, tenant, func(tx *gorm.DB) error {
+			if err := tenants.PutSetting(tx, "first", "1"); err != nil {
+				return err
+			}
+			close(inside)
+			<-release
+			return nil
+		})
+	}()
+	<-inside
+	second := make(chan error, 1)
+	go func() {
+		second <- s.InTenant(ctx, tenant, func(tx *gorm.DB) error { return tenants.PutSetting(tx, "second", "1") })
+	}()
+	select {
+	case err := <-second:
+		t.Fatalf("the second writer finished while the first held the lock: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	must(t, <-first)
+	must(t, <-second)
+	if value(t, s, tenant, "first") != "1" || value(t, s, tenant, "second") != "1" {
+		t.Fatal("both writes should have committed")
 	}
 }

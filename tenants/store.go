@@ -78,9 +78,11 @@ func Open(ctx context.Context, driver, dsn string, log *slog.Logger) (*Store, er
 // beside a writer, the busy timeout lets a second process (homeward tenants
 // add while serve runs) wait for the lock, and IMMEDIATE transactions take the
 // write lock at BEGIN so a transaction never fails half-way on an upgrade.
+// (No _time_format: the driver stops reading options after it, and its
+// default is the format we want.)
 func SQLiteDSN(path string) string {
 	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
 // Driver returns homeward.DriverPostgres or homeward.DriverSQLite.

@@ -1,0 +1,314 @@
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/afesip/homeward"
+	"github.com/afesip/homeward/tenants"
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Handler does one kind of background work. It runs inside the transaction
+// that marks its outbox row done: InTenant for the job's organisation (whose
+// id is also in ctx, see tenants.TenantFrom), Global for platform-wide work.
+// Its database changes commit with the done mark or not at all; returning an
+// error rolls them back and asynq retries later. ids is what the job was
+// enqueued with (tenants.Job.IDs). The error message is kept in Redis and the
+// outbox: it must hold no personal data.
+type Handler func(ctx context.Context, tx *gorm.DB, ids map[string]uuid.UUID) error
+
+// Registry maps job kinds ("mail:send") to their handlers. Features register
+// into it before the worker starts.
+type Registry struct {
+	mu       sync.RWMutex
+	handlers map[string]Handler
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{handlers: map[string]Handler{}} }
+
+// Register sets the handler of kind. Registering a kind twice, or a nil
+// handler, is a wiring mistake and panics.
+func (r *Registry) Register(kind string, h Handler) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if kind == "" || h == nil {
+		panic("workers: Register needs a kind and a handler")
+	}
+	if _, dup := r.handlers[kind]; dup {
+		panic("workers: a handler for " + kind + " is already registered")
+	}
+	r.handlers[kind] = h
+}
+
+// Kinds lists the registered kinds, sorted.
+func (r *Registry) Kinds() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	kinds := make([]string, 0, len(r.handlers))
+	for k := range r.handlers {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return kinds
+}
+
+func (r *Registry) lookup(kind string) (Handler, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	h, ok := r.handlers[kind]
+	return h, ok
+}
+
+// DefaultQueues are the queues a worker serves, with their weights.
+func DefaultQueues() map[string]int { return map[string]int{"critical": 6, "default": 3, "low": 1} }
+
+// Worker defaults, used when the field is zero.
+const (
+	DefaultConcurrency     = 10
+	DefaultShutdownTimeout = 25 * time.Second // inside Kubernetes' default 30 s grace period
+	DefaultPollInterval    = time.Second
+)
+
+// WorkerConfig is what NewWorker needs. Store, Redis and Registry are
+// required.
+type WorkerConfig struct {
+	Store    *tenants.Store
+	Redis    asynq.RedisConnOpt
+	Registry *Registry
+	Logger   *slog.Logger
+
+	// Concurrency is how many tasks run at once.
+	Concurrency int
+	// Queues maps queue names to weights; nil means DefaultQueues.
+	Queues map[string]int
+	// RetryDelay decides the pause before a failed task runs again; nil is
+	// asynq's exponential backoff.
+	RetryDelay asynq.RetryDelayFunc
+	// ShutdownTimeout is how long Shutdown waits for running tasks before
+	// handing them back to Redis.
+	ShutdownTimeout time.Duration
+	// PollInterval is how often empty queues and due retries are checked.
+	PollInterval time.Duration
+}
+
+// Worker is the asynq server running registered handlers on outbox tasks.
+type Worker struct {
+	srv      *asynq.Server
+	store    *tenants.Store
+	registry *Registry
+	log      *slog.Logger
+}
+
+// NewWorker builds a worker; Start begins processing.
+func NewWorker(cfg WorkerConfig) (*Worker, error) {
+	if cfg.Store == nil || cfg.Redis == nil || cfg.Registry == nil {
+		return nil, errors.New("workers: a worker needs a Store, a Redis connection and a Registry")
+	}
+	w := &Worker{store: cfg.Store, registry: cfg.Registry, log: cfg.Logger}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if len(cfg.Queues) == 0 {
+		cfg.Queues = DefaultQueues()
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	w.srv = asynq.NewServer(cfg.Redis, asynq.Config{
+		Concurrency:              cfg.Concurrency,
+		Queues:                   cfg.Queues,
+		RetryDelayFunc:           cfg.RetryDelay,
+		ShutdownTimeout:          cfg.ShutdownTimeout,
+		TaskCheckInterval:        cfg.PollInterval,
+		DelayedTaskCheckInterval: cfg.PollInterval,
+		ErrorHandler:             asynq.ErrorHandlerFunc(w.handleError),
+		Logger:                   asynqLogger{w.log.With("component", "asynq")},
+		LogLevel:                 asynqLevel(w.log),
+	})
+	return w, nil
+}
+
+// Start begins processing in the background.
+func (w *Worker) Start() error { return w.srv.Start(w) }
+
+// Run starts the worker and shuts it down gracefully when ctx ends.
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.Start(); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	w.Shutdown()
+	return nil
+}
+
+// Shutdown stops taking tasks, waits up to ShutdownTimeout for running ones
+// (a task still running then goes back to Redis and runs again later) and
+// closes the worker's Redis connections.
+func (w *Worker) Shutdown() { w.srv.Shutdown() }
+
+// ProcessTask implements asynq.Handler: the tenant middleware, then the
+// outbox bookkeeping around the registered handler.
+func (w *Worker) ProcessTask(ctx context.Context, task *asynq.Task) error {
+	return TenantMiddleware(asynq.HandlerFunc(w.runOutboxTask)).ProcessTask(ctx, task)
+}
+
+// TenantMiddleware puts the organisation named by the task's HeaderTenant
+// into the context (tenants.WithTenant). A header that is not an id drops
+// the task without retry: it did not come from the relay, which will send
+// the row again.
+func TenantMiddleware(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, task *asynq.Task) error {
+		if v, ok := task.Headers()[HeaderTenant]; ok {
+			id, err := uuid.Parse(v)
+			if err != nil || id == uuid.Nil {
+				return fmt.Errorf("the tenant header is not an organisation id: %w", asynq.RevokeTask)
+			}
+			ctx = tenants.WithTenant(ctx, id)
+		}
+		return next.ProcessTask(ctx, task)
+	})
+}
+
+// runOutboxTask runs the handler of task in the transaction that marks its
+// outbox row done.
+func (w *Worker) runOutboxTask(ctx context.Context, task *asynq.Task) error {
+	taskID, _ := asynq.GetTaskID(ctx)
+	rowID, err := uuid.Parse(taskID)
+	if err != nil || task.Headers()[HeaderOutbox] != taskID {
+		// Every job goes through the outbox (the write and its job cannot
+		// diverge); a task enqueued some other way is refused.
+		return fmt.Errorf("the task does not come from the outbox: %w", asynq.RevokeTask)
+	}
+	h, ok := w.registry.lookup(task.Type())
+	if !ok {
+		return fmt.Errorf("no handler for kind %q: %w", task.Type(), asynq.SkipRetry)
+	}
+	tenant, inTenant := tenants.TenantFrom(ctx)
+	run := func(tx *gorm.DB) error {
+		q := tx
+		if w.store.Driver() == homeward.DriverPostgres {
+			// Held until commit: a redelivery of the same row waits here and
+			// then finds it done.
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		var row tenants.OutboxMessage
+		err := q.Where("id = ?", rowID).Take(&row).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			return fmt.Errorf("no outbox row for the task: %w", asynq.RevokeTask)
+		case err != nil:
+			return fmt.Errorf("load the outbox row: %w", err)
+		}
+		switch row.Status {
+		case tenants.OutboxDone, tenants.OutboxDead:
+			return nil // delivered again: its work is already settled
+		}
+		switch {
+		case row.Kind != task.Type(),
+			inTenant != (row.TenantID != nil),
+			inTenant && *row.TenantID != tenant:
+			return fmt.Errorf("the task does not match its outbox row: %w", asynq.RevokeTask)
+		}
+		var ids map[string]uuid.UUID
+		if err := json.Unmarshal([]byte(row.Payload), &ids); err != nil {
+			return fmt.Errorf("the outbox payload is not a JSON object of ids: %w", asynq.SkipRetry)
+		}
+		if err := h(ctx, tx, ids); err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		return tx.Model(&tenants.OutboxMessage{}).Where("id = ?", rowID).
+			Updates(map[string]any{"status": tenants.OutboxDone, "done_at": now, "last_error": ""}).Error
+	}
+	if inTenant {
+		return w.store.InTenant(ctx, tenant, run)
+	}
+	return w.store.Global(ctx, run)
+}
+
+// handleError logs every failure and, when asynq gives the task up (retries
+// exhausted, or SkipRetry), marks its outbox row dead with a short reason.
+func (w *Worker) handleError(ctx context.Context, task *asynq.Task, err error) {
+	taskID, _ := asynq.GetTaskID(ctx)
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	queue, _ := asynq.GetQueueName(ctx)
+	attrs := []any{"kind", task.Type(), "task_id", taskID, "queue", queue, "retried", retried, "error", err.Error()}
+	if t, ok := task.Headers()[HeaderTenant]; ok {
+		attrs = append(attrs, "tenant", t)
+	}
+	var reason string
+	switch {
+	case errors.Is(err, asynq.RevokeTask):
+		w.log.Error("background task dropped", attrs...)
+		return
+	case errors.Is(err, asynq.SkipRetry):
+		reason = "not retried: " + err.Error()
+	case retried >= maxRetry:
+		reason = fmt.Sprintf("gave up after %d attempts: %s", retried+1, err.Error())
+	default:
+		w.log.Warn("background task failed; it will be retried", attrs...)
+		return
+	}
+	w.log.Error("background task given up", attrs...)
+	rowID, perr := uuid.Parse(taskID)
+	if perr != nil {
+		return
+	}
+	// The task's own context may have ended (a deadline): the dead mark
+	// still has to be written.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := w.store.Global(dctx, func(tx *gorm.DB) error { return markDead(tx, rowID, reason) }); err != nil {
+		// The row stays enqueued; the relay's redelivery finds the archived
+		// task (Relay.Inspector) and marks it dead then.
+		w.log.Error("could not mark an outbox row dead", "task_id", taskID, "error", err.Error())
+	}
+}
+
+// asynqLogger writes asynq's log lines to slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+
+// Fatal is what asynq calls when it cannot go on; like its own logger, it
+// exits.
+func (a asynqLogger) Fatal(args ...any) {
+	a.l.Error(fmt.Sprint(args...))
+	os.Exit(1)
+}
+
+// asynqLevel lets asynq skip building lines slog would drop.
+func asynqLevel(l *slog.Logger) asynq.LogLevel {
+	ctx := context.Background()
+	switch {
+	case l.Enabled(ctx, slog.LevelDebug):
+		return asynq.DebugLevel
+	case l.Enabled(ctx, slog.LevelInfo):
+		return asynq.InfoLevel
+	case l.Enabled(ctx, slog.LevelWarn):
+		return asynq.WarnLevel
+	}
+	return asynq.ErrorLevel
+}
