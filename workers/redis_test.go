@@ -22,8 +22,8 @@ import (
 func TestRedisRestart(t *testing.T) {
 	t.Parallel()
 	store := tenanttest.OpenPostgres(t)
-	srv := startPrivateRedis(t)
-	r := newRig(t, store, asynq.RedisClientOpt{Addr: srv.addr(), DialTimeout: time.Second})
+	srv := tenanttest.StartRedisServer(t)
+	r := newRig(t, store, asynq.RedisClientOpt{Addr: srv.Addr(), DialTimeout: time.Second})
 	r.relay.RedeliverAfter = time.Second
 	r.reg.Register("test:count", r.countingHandler(nil))
 	tenant := tenanttest.NewTenant(t, store)
@@ -34,7 +34,7 @@ func TestRedisRestart(t *testing.T) {
 	before := uuid.New()
 	r.waitStatus(r.job(tenant, "test:count", map[string]uuid.UUID{"case": before}), tenants.OutboxDone)
 
-	srv.stop()
+	srv.Stop()
 	during := uuid.New()
 	duringJob := r.job(tenant, "test:count", map[string]uuid.UUID{"case": during})
 	// The relay's loop keeps running; a run of the same relay beside it
@@ -53,7 +53,7 @@ func TestRedisRestart(t *testing.T) {
 		t.Fatalf("job written while Redis is down: %s after %d sends, want pending", m.Status, m.Attempts)
 	}
 
-	srv.start()
+	srv.Start()
 	r.waitStatus(duringJob, tenants.OutboxDone)
 	if r.effects(tenant, during) != 1 {
 		t.Fatal("the job written while Redis was down did not run once")
@@ -64,8 +64,8 @@ func TestRedisRestart(t *testing.T) {
 	lost := uuid.New()
 	lostJob := r.job(tenant, "test:count", map[string]uuid.UUID{"case": lost})
 	r.waitStatus(lostJob, tenants.OutboxEnqueued)
-	srv.stop()
-	srv.start()
+	srv.Stop()
+	srv.Start()
 	if q, err := r.insp.GetQueueInfo(r.queue); err == nil && q.Size != 0 {
 		t.Fatalf("the restarted Redis holds %d tasks, want none", q.Size)
 	}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"text/tabwriter"
+
+	"github.com/afesip/homeward"
+	"github.com/afesip/homeward/tenants"
+)
+
+// version is set at build time: -ldflags "-X main.version=1.2.3".
+var version = "dev"
+
+func versionCmd(_ context.Context, e env, args []string) error {
+	fs := newFlags(e, "version", "", "Prints the version of this binary.")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	v := version
+	if info, ok := debug.ReadBuildInfo(); ok && v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		v = info.Main.Version
+	}
+	fmt.Fprintln(e.stdout, "homeward", v)
+	return nil
+}
+
+func migrateCmd(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "migrate", "", `Applies the embedded database migrations; running it twice changes nothing.
+On PostgreSQL it connects as the owner (HOMEWARD_DATABASE_OWNER_URL), creates the
+app role named in HOMEWARD_DATABASE_URL when missing (LOGIN, NOBYPASSRLS, owning
+nothing), grants it what it needs, and fails when a table escapes tenant isolation.`)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, log, err := loadConfig(e)
+	if err != nil {
+		return err
+	}
+	if err := tenants.Migrate(ctx, cfg.DatabaseDriver, cfg.DatabaseURL, cfg.DatabaseOwnerURL, log); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "migrations applied")
+	return nil
+}
+
+// openStore opens the store as the app role and refuses a database whose
+// migrations have not all been applied.
+func openStore(ctx context.Context, cfg *homeward.Config, log *slog.Logger) (*tenants.Store, error) {
+	s, err := tenants.Open(ctx, cfg.DatabaseDriver, cfg.DatabaseURL, log)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := s.PendingMigrations(ctx)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("read the schema version: %w (has homeward migrate run?)", err)
+	}
+	if pending {
+		s.Close()
+		return nil, homeward.Errorf(homeward.EUNAVAILABLE, "the database schema is behind this binary: run homeward migrate first")
+	}
+	return s, nil
+}
+
+func seedCmd(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "seed", "--demo", "Adds the demo organisations (afesip-laos, afesip-france, demo-partner-th,\ndemo-partner-my) when missing. Demo mode only.")
+	demo := fs.Bool("demo", false, "add the demo data (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if !*demo {
+		fs.Usage()
+		return errUsage
+	}
+	cfg, log, err := loadConfig(e)
+	if err != nil {
+		return err
+	}
+	if err := refuseInProduction(cfg, "seed --demo"); err != nil {
+		return err
+	}
+	if cfg.DatabaseDriver == homeward.DriverSQLite {
+		if err := tenants.Migrate(ctx, cfg.DatabaseDriver, cfg.DatabaseURL, "", log); err != nil {
+			return err
+		}
+	}
+	s, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	added, err := s.SeedDemo(ctx)
+	if err != nil {
+		return err
+	}
+	if len(added) == 0 {
+		fmt.Fprintln(e.stdout, "demo data already present")
+	}
+	for _, slug := range added {
+		fmt.Fprintln(e.stdout, "added", slug)
+	}
+	return nil
+}
+
+func tenantsCmd(ctx context.Context, e env, args []string) error {
+	sub := ""
+	if len(args) > 0 {
+		sub = args[0]
+	}
+	switch sub {
+	case "add":
+		return tenantsAdd(ctx, e, args[1:])
+	case "list":
+		return tenantsList(ctx, e, args[1:])
+	case "suspend":
+		return tenantsStatus(ctx, e, "suspend", tenants.StatusSuspended, args[1:])
+	case "resume":
+		return tenantsStatus(ctx, e, "resume", tenants.StatusActive, args[1:])
+	case "-h", "--help", "help":
+		fmt.Fprintln(e.stdout, tenantsUsage)
+		return nil
+	}
+	fmt.Fprintln(e.stderr, tenantsUsage)
+	return errUsage
+}
+
+const tenantsUsage = `Usage: homeward tenants add --slug SLUG --name NAME --country CC [--city CITY]
+       homeward tenants list
+       homeward tenants suspend SLUG
+       homeward tenants resume SLUG
+
+Operator commands for organisations. A suspended organisation keeps its data;
+none of its people can sign in or be served until it is resumed.`
+
+func tenantsAdd(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "tenants add", "--slug SLUG --name NAME --country CC [--city CITY]", "Adds an organisation.")
+	var n tenants.NewTenant
+	fs.StringVar(&n.Slug, "slug", "", "short name used in addresses: 3-40 lowercase letters, digits, hyphens")
+	fs.StringVar(&n.Name, "name", "", "the organisation's name")
+	fs.StringVar(&n.Country, "country", "", "ISO 3166 two-letter country code, e.g. LA, TH, MY, FR")
+	fs.StringVar(&n.City, "city", "", "city (optional)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	s, err := storeFromEnv(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	t, err := s.AddTenant(ctx, n)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "added %s (%s), id %s\n", t.Slug, t.Name, t.ID)
+	return nil
+}
+
+func tenantsList(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "tenants list", "", "Lists the organisations.")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	s, err := storeFromEnv(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ts, err := s.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ts) == 0 {
+		fmt.Fprintln(e.stdout, "no organisations yet: add one with homeward tenants add (or homeward seed --demo)")
+		return nil
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "SLUG\tNAME\tCOUNTRY\tSTATUS\tID")
+	for _, t := range ts {
+		name := t.Name
+		if t.Demo {
+			name += " [demo]"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Slug, name, t.Country, t.Status, t.ID)
+	}
+	return w.Flush()
+}
+
+func tenantsStatus(ctx context.Context, e env, verb, status string, args []string) error {
+	fs := newFlags(e, "tenants "+verb, "SLUG", "Sets the organisation's status to "+status+".")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	s, err := storeFromEnv(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	t, err := s.SetTenantStatus(ctx, fs.Arg(0), status)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s is now %s\n", t.Slug, t.Status)
+	return nil
+}
+
+// storeFromEnv loads the configuration and opens the store (demo mode
+// migrates its SQLite file first, so operator commands work on a fresh one).
+func storeFromEnv(ctx context.Context, e env) (*tenants.Store, error) {
+	cfg, log, err := loadConfig(e)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Demo() && cfg.DatabaseDriver == homeward.DriverSQLite {
+		if err := tenants.Migrate(ctx, cfg.DatabaseDriver, cfg.DatabaseURL, "", log); err != nil {
+			return nil, err
+		}
+	}
+	return openStore(ctx, cfg, log)
+}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/afesip/homeward"
+	"github.com/afesip/homeward/api"
+	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/workers"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// shutdownTimeout bounds how long serve waits for requests in flight.
+const shutdownTimeout = 15 * time.Second
+
+// platform is what serve, worker and scheduler share: the store as the app
+// role, the queue's Redis, and the handlers of background work. close
+// releases everything in reverse order.
+type platform struct {
+	cfg      *homeward.Config
+	log      *slog.Logger
+	store    *tenants.Store
+	redis    asynq.RedisConnOpt
+	registry *workers.Registry
+	closers  []func()
+}
+
+func (p *platform) close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		p.closers[i]()
+	}
+}
+
+// openPlatform loads the configuration and connects. In demo mode on SQLite
+// it migrates first and seeds the demo organisations once.
+func openPlatform(ctx context.Context, e env, role string) (*platform, error) {
+	cfg, log, err := loadConfig(e)
+	if err != nil {
+		return nil, err
+	}
+	log = log.With("role", role)
+	redis.SetLogger(redisLogger{log.With("component", "go-redis")})
+	p := &platform{cfg: cfg, log: log, registry: workers.NewRegistry()}
+	workers.RegisterPlatformJobs(p.registry)
+	if cfg.Demo() && cfg.DatabaseDriver == homeward.DriverSQLite {
+		if err := tenants.Migrate(ctx, cfg.DatabaseDriver, cfg.DatabaseURL, "", log); err != nil {
+			return nil, err
+		}
+	}
+	if p.store, err = openStore(ctx, cfg, log); err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, func() { p.store.Close() })
+	if cfg.Demo() && role == "serve" {
+		added, err := p.store.SeedDemo(ctx)
+		if err != nil {
+			p.close()
+			return nil, fmt.Errorf("seed the demo organisations: %w", err)
+		}
+		if len(added) > 0 {
+			log.Info("demo organisations added", "slugs", added)
+		}
+	}
+	opt, stop, err := workers.OpenRedis(ctx, cfg)
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	p.redis = opt
+	p.closers = append(p.closers, stop)
+	return p, nil
+}
+
+// background runs the relay and the scheduler until ctx ends; wait blocks
+// until both have returned.
+func (p *platform) background(ctx context.Context, client *asynq.Client, inspector *asynq.Inspector) (wait func()) {
+	relay := &workers.Relay{Store: p.store, Client: client, Inspector: inspector, Logger: p.log.With("component", "relay")}
+	sched := &workers.Scheduler{Store: p.store, Jobs: workers.DefaultPeriodicJobs(), Logger: p.log.With("component", "scheduler")}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); relay.Run(ctx) }()
+	go func() { defer wg.Done(); sched.Run(ctx) }()
+	return wg.Wait
+}
+
+func serveCmd(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "serve", "", `Runs the HTTP server: the API under /api/v1, /healthz, /readyz, /metrics.
+In demo mode (no HOMEWARD_DATABASE_URL) it also migrates the SQLite database,
+seeds the demo organisations once, and runs the worker, the scheduler and an
+in-process Redis-compatible queue; it starts listening when all that is done.`)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	p, err := openPlatform(ctx, e, "serve")
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	cfg, log := p.cfg, p.log
+
+	rdb, err := workers.NewRedisClient(p.redis)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	stats := workers.NewStats(p.store, p.redis)
+	defer stats.Close()
+	deps := api.Deps{
+		Logger:         log,
+		Config:         cfg,
+		Database:       p.store,
+		Redis:          workers.RedisPinger{Client: rdb},
+		RateLimitRedis: rdb,
+		Queues:         stats,
+		Outbox:         stats,
+		TrustedProxies: cfg.TrustedProxies,
+	}
+
+	// Demo mode runs the whole platform in this process.
+	stopBackground := func() {}
+	if cfg.Demo() {
+		monitor := workers.QueueMonitor(p.redis, "/ops/queues")
+		if c, ok := monitor.(io.Closer); ok {
+			defer c.Close()
+		}
+		deps.QueueMonitor = monitor
+		client := asynq.NewClient(p.redis)
+		defer client.Close()
+		inspector := asynq.NewInspector(p.redis)
+		defer inspector.Close()
+		worker, err := workers.NewWorker(workers.WorkerConfig{Store: p.store, Redis: p.redis, Registry: p.registry, Logger: log.With("component", "worker")})
+		if err != nil {
+			return err
+		}
+		if err := worker.Start(); err != nil {
+			return fmt.Errorf("start the worker: %w", err)
+		}
+		bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		wait := p.background(bgCtx, client, inspector)
+		stopBackground = func() { cancel(); wait(); worker.Shutdown() }
+	}
+	defer func() { stopBackground() }()
+
+	app := api.NewServer(deps)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return homeward.Invalid(map[string]string{"HOMEWARD_ADDR": fmt.Sprintf("cannot listen on %s: %v", cfg.Addr, err)})
+	}
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+
+	mode := "production"
+	if cfg.Demo() {
+		mode = "demo mode: demo data, in-process queue; not for real cases"
+	}
+	fmt.Fprintf(e.stdout, "Homeward is running at %s (%s)\n", listenURL(cfg, ln.Addr()), mode)
+	log.Info("listening", "addr", ln.Addr().String(), "mode", cfg.Mode)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	// Shut down in order: stop taking requests and drain them, then the
+	// background work, then (deferred) Redis and the database.
+	log.Info("shutting down")
+	if err := app.ShutdownWithTimeout(shutdownTimeout); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	stopBackground()
+	stopBackground = func() {}
+	return nil
+}
+
+// listenURL is the address to print: the base URL, with the real port when
+// the configured one was 0 (tests) and the base URL was derived from it.
+func listenURL(cfg *homeward.Config, addr net.Addr) string {
+	u := *cfg.BaseURL
+	if tcp, ok := addr.(*net.TCPAddr); ok && u.Port() == "0" {
+		u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(tcp.Port))
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+func workerCmd(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "worker", "", `Processes background tasks from Redis until stopped (SIGTERM: running tasks
+get up to 25 s to finish, then go back to the queue). In demo mode serve runs
+the worker itself.`)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	p, err := openSeparateRole(ctx, e, "worker")
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	w, err := workers.NewWorker(workers.WorkerConfig{Store: p.store, Redis: p.redis, Registry: p.registry, Logger: p.log})
+	if err != nil {
+		return err
+	}
+	p.log.Info("worker started", "kinds", p.registry.Kinds())
+	return w.Run(ctx)
+}
+
+func schedulerCmd(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "scheduler", "", `Runs the outbox relay (queues background work written by the application)
+and the periodic jobs until stopped. Two schedulers at once are safe, e.g.
+during a rollout. In demo mode serve runs the scheduler itself.`)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	p, err := openSeparateRole(ctx, e, "scheduler")
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	client := asynq.NewClient(p.redis)
+	defer client.Close()
+	inspector := asynq.NewInspector(p.redis)
+	defer inspector.Close()
+	p.log.Info("scheduler started")
+	p.background(ctx, client, inspector)()
+	return nil
+}
+
+// openSeparateRole opens the platform for worker or scheduler, which share
+// Redis with serve: the demo's in-process Redis lives inside serve, so they
+// need HOMEWARD_REDIS_URL.
+func openSeparateRole(ctx context.Context, e env, role string) (*platform, error) {
+	if e.getenv("HOMEWARD_REDIS_URL") == "" && e.getenv("HOMEWARD_REDIS_URL_FILE") == "" {
+		cfg, _, err := loadConfig(e)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Demo() {
+			return nil, errors.New("in demo mode serve runs the " + role + " itself (its queue lives in the serve process); set HOMEWARD_REDIS_URL to run it apart")
+		}
+	}
+	return openPlatform(ctx, e, role)
+}
+
+// redisLogger sends go-redis's own messages (reconnection attempts) to slog
+// at debug level: an outage is reported once by the relay and /readyz.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, fmt.Sprintf(format, v...))
+}
