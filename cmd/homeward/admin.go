@@ -46,9 +46,15 @@ nothing), grants it what it needs, and fails when a table escapes tenant isolati
 	return nil
 }
 
-// openStore opens the store as the app role and refuses a database whose
-// migrations have not all been applied.
+// openStore opens the store as the app role. In demo mode on SQLite it
+// migrates first (there is nothing to set up); elsewhere it refuses a
+// database whose migrations have not all been applied.
 func openStore(ctx context.Context, cfg *homeward.Config, log *slog.Logger) (*tenants.Store, error) {
+	if cfg.Demo() && cfg.DatabaseDriver == homeward.DriverSQLite {
+		if err := tenants.Migrate(ctx, cfg.DatabaseDriver, cfg.DatabaseURL, "", log); err != nil {
+			return nil, err
+		}
+	}
 	s, err := tenants.Open(ctx, cfg.DatabaseDriver, cfg.DatabaseURL, log)
 	if err != nil {
 		return nil, err
@@ -81,11 +87,6 @@ func seedCmd(ctx context.Context, e env, args []string) error {
 	}
 	if err := refuseInProduction(cfg, "seed --demo"); err != nil {
 		return err
-	}
-	if cfg.DatabaseDriver == homeward.DriverSQLite {
-		if err := tenants.Migrate(ctx, cfg.DatabaseDriver, cfg.DatabaseURL, "", log); err != nil {
-			return err
-		}
 	}
 	s, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -210,17 +211,11 @@ func tenantsStatus(ctx context.Context, e env, verb, status string, args []strin
 	return nil
 }
 
-// storeFromEnv loads the configuration and opens the store (demo mode
-// migrates its SQLite file first, so operator commands work on a fresh one).
+// storeFromEnv loads the configuration and opens the store.
 func storeFromEnv(ctx context.Context, e env) (*tenants.Store, error) {
 	cfg, log, err := loadConfig(e)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.Demo() && cfg.DatabaseDriver == homeward.DriverSQLite {
-		if err := tenants.Migrate(ctx, cfg.DatabaseDriver, cfg.DatabaseURL, "", log); err != nil {
-			return nil, err
-		}
 	}
 	return openStore(ctx, cfg, log)
 }

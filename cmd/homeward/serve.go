@@ -41,8 +41,8 @@ func (p *platform) close() {
 	}
 }
 
-// openPlatform loads the configuration and connects. In demo mode on SQLite
-// it migrates first and seeds the demo organisations once.
+// openPlatform loads the configuration and connects (openStore migrates a
+// demo SQLite database); serve in demo mode seeds the demo organisations once.
 func openPlatform(ctx context.Context, e env, role string) (*platform, error) {
 	cfg, log, err := loadConfig(e)
 	if err != nil {
@@ -52,11 +52,6 @@ func openPlatform(ctx context.Context, e env, role string) (*platform, error) {
 	redis.SetLogger(redisLogger{log.With("component", "go-redis")})
 	p := &platform{cfg: cfg, log: log, registry: workers.NewRegistry()}
 	workers.RegisterPlatformJobs(p.registry)
-	if cfg.Demo() && cfg.DatabaseDriver == homeward.DriverSQLite {
-		if err := tenants.Migrate(ctx, cfg.DatabaseDriver, cfg.DatabaseURL, "", log); err != nil {
-			return nil, err
-		}
-	}
 	if p.store, err = openStore(ctx, cfg, log); err != nil {
 		return nil, err
 	}

@@ -109,6 +109,10 @@ func TestDemoServe(t *testing.T) {
 			t.Fatalf("tenants list right after serve started lacks %s:\n%s", slug, out)
 		}
 	}
+	// A second process writes while serve runs (SQLite busy timeout, WAL).
+	if code, out, errOut := runHomeward(t, env, "tenants", "add", "--slug", "partner-vn", "--name", "Partner Vietnam", "--country", "VN"); code != 0 {
+		t.Fatalf("tenants add while serve runs: %d %s %s", code, out, errOut)
+	}
 	if c, body := get(t, s.url+"/healthz"); c != 200 || !strings.Contains(body, `"ok"`) {
 		t.Fatalf("/healthz = %d %s", c, body)
 	}
@@ -138,7 +142,7 @@ func TestDemoServe(t *testing.T) {
 	if strings.Contains(again.stderr.String(), "demo organisations added") {
 		t.Fatal("the second start seeded again")
 	}
-	if _, out, _ := runHomeward(t, env, "tenants", "list"); strings.Count(out, "[demo]") != 4 {
+	if _, out, _ := runHomeward(t, env, "tenants", "list"); strings.Count(out, "[demo]") != 4 || !strings.Contains(out, "partner-vn") {
 		t.Fatalf("after a restart want the same 4 demo organisations:\n%s", out)
 	}
 	if c := again.stop(); c != 0 {
