@@ -28,6 +28,11 @@ func registerTenantCallbacks(db *gorm.DB) error {
 		cb.Row().Before("gorm:row").Register("homeward:tenant_scope", scopeToTenant),
 		cb.Update().Before("gorm:update").Register("homeward:tenant_scope", scopeToTenant),
 		cb.Delete().Before("gorm:delete").Register("homeward:tenant_scope", scopeToTenant),
+		// Field encryption (encrypted.go) runs once the tenant is settled.
+		cb.Create().Before("gorm:create").After("homeward:tenant_stamp").Register("homeward:encrypt", encryptBeforeWrite),
+		cb.Update().Before("gorm:update").After("homeward:tenant_scope").Register("homeward:encrypt", encryptBeforeWrite),
+		cb.Query().After("gorm:query").Register("homeward:decrypt", decryptAfterQuery),
+		cb.Delete().After("gorm:delete").Register("homeward:blind_index_drop", dropBlindIndexAfterDelete),
 	)
 }
 

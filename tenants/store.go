@@ -20,13 +20,14 @@ import (
 // Store is the one way into the database. Tenant-owned rows are reached only
 // through InTenant (or AcrossTenants); global tables through Global.
 type Store struct {
-	db     *gorm.DB
-	driver string
+	db      *gorm.DB
+	driver  string
+	keyring *Keyring // nil: encrypted fields, documents and the audit chain refuse to work
 }
 
 // Open connects to the database. On PostgreSQL, dsn is the app role's URL; on
 // SQLite it is the path of the database file, created when missing.
-func Open(ctx context.Context, driver, dsn string, log *slog.Logger) (*Store, error) {
+func Open(ctx context.Context, driver, dsn string, log *slog.Logger, opts ...Option) (*Store, error) {
 	var dialector gorm.Dialector
 	switch driver {
 	case homeward.DriverPostgres:
@@ -66,6 +67,12 @@ func Open(ctx context.Context, driver, dsn string, log *slog.Logger) (*Store, er
 		return nil, err
 	}
 	s := &Store{db: db, driver: driver}
+	for _, opt := range opts {
+		if err := opt(s); err != nil {
+			sqlDB.Close()
+			return nil, err
+		}
+	}
 	if err := s.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -144,7 +151,11 @@ func (s *Store) enterTenant(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID
 			return nil, fmt.Errorf("tenants: set tenant: %w", err)
 		}
 	}
-	return tx.WithContext(context.WithValue(ctx, txTenantKey{}, txTenant{tenantID})), nil
+	ctx = context.WithValue(ctx, txTenantKey{}, txTenant{tenantID})
+	if s.keyring != nil {
+		ctx = context.WithValue(ctx, keyringKey{}, s.keyring)
+	}
+	return tx.WithContext(ctx), nil
 }
 
 // Global runs fn in one transaction with no tenant: only the tables of

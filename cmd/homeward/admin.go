@@ -55,7 +55,7 @@ func openStore(ctx context.Context, cfg *homeward.Config, log *slog.Logger) (*te
 			return nil, err
 		}
 	}
-	s, err := tenants.Open(ctx, cfg.DatabaseDriver, cfg.DatabaseURL, log)
+	s, err := tenants.Open(ctx, cfg.DatabaseDriver, cfg.DatabaseURL, log, tenants.WithMasterKeys(cfg.MasterKey, cfg.MasterKeyPrevious))
 	if err != nil {
 		return nil, err
 	}
@@ -219,3 +219,45 @@ func storeFromEnv(ctx context.Context, e env) (*tenants.Store, error) {
 	}
 	return openStore(ctx, cfg, log)
 }
+
+func keysCmd(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 || args[0] != "rotate" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			fmt.Fprintln(e.stdout, keysUsage)
+			return nil
+		}
+		fmt.Fprintln(e.stderr, keysUsage)
+		return errUsage
+	}
+	fs := newFlags(e, "keys rotate", "", keysUsage)
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	cfg, log, err := loadConfig(e)
+	if err != nil {
+		return err
+	}
+	if cfg.MasterKeyPrevious == nil {
+		return homeward.Invalid(map[string]string{"HOMEWARD_MASTER_KEY_PREVIOUS": "required by keys rotate: the master key being retired (HOMEWARD_MASTER_KEY is the new one)"})
+	}
+	s, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	rep, err := s.RotateMasterKey(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "re-wrapped %d organisation keys with the new master key (%d already used it); the data was not touched.\n", rep.Rewrapped, rep.Current)
+	fmt.Fprintln(e.stdout, "Every organisation key now uses HOMEWARD_MASTER_KEY: remove HOMEWARD_MASTER_KEY_PREVIOUS and destroy the old key.")
+	return nil
+}
+
+const keysUsage = `Usage: homeward keys rotate
+
+Master-key rotation. Set HOMEWARD_MASTER_KEY to the new key and
+HOMEWARD_MASTER_KEY_PREVIOUS to the old one (the running services keep
+working with both), then run this: it re-wraps every organisation's key with
+the new master key without touching the data. Afterwards remove
+HOMEWARD_MASTER_KEY_PREVIOUS everywhere.`

@@ -44,6 +44,7 @@ func commands() []command {
 		{"migrate", "apply the database migrations (as the owner role on PostgreSQL)", migrateCmd},
 		{"seed", "add demo data: seed --demo", seedCmd},
 		{"tenants", "manage organisations: tenants add|list|suspend|resume", tenantsCmd},
+		{"keys", "master-key rotation: keys rotate", keysCmd},
 		{"version", "print the version", versionCmd},
 	}
 }

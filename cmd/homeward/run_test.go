@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -142,5 +143,26 @@ func productionEnvForRefusal() map[string]string {
 		"HOMEWARD_MASTER_KEY":   "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 		"HOMEWARD_SMTP_URL":     "smtp://u:p@127.0.0.1:1",
 		"HOMEWARD_MAIL_FROM":    "no-reply@example.org",
+	}
+}
+
+func TestKeysRotate(t *testing.T) {
+	env := demoEnv(t)
+	if code, _, errOut := runHomeward(t, env, "seed", "--demo"); code != 0 {
+		t.Fatalf("seed: %s", errOut)
+	}
+	if code, _, errOut := runHomeward(t, env, "keys", "rotate"); code != exitUsage || !strings.Contains(errOut, "HOMEWARD_MASTER_KEY_PREVIOUS:") {
+		t.Fatalf("rotate without the previous key: %d %s", code, errOut)
+	}
+	// the demo key file holds the current key; rotate to a new one
+	old, err := os.ReadFile(filepath.Join(env["HOMEWARD_DATA_DIR"], "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env["HOMEWARD_MASTER_KEY_PREVIOUS"] = strings.TrimSpace(string(old))
+	env["HOMEWARD_MASTER_KEY"] = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	code, out, errOut := runHomeward(t, env, "keys", "rotate")
+	if code != 0 || !strings.Contains(out, "re-wrapped") {
+		t.Fatalf("rotate: %d %s %s", code, out, errOut)
 	}
 }

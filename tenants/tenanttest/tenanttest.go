@@ -29,6 +29,13 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
+// MasterKey is the master key of the test stores: random per test process.
+var MasterKey = func() []byte {
+	k := make([]byte, 32)
+	rand.Read(k)
+	return k
+}()
+
 // AppRole is the role the tests connect as: it owns nothing and cannot
 // bypass row-level security (migrate creates it and CheckSchema checks it).
 const AppRole = "homeward_test_app"
@@ -152,7 +159,7 @@ func Main(m *testing.M) int {
 func OpenPostgres(t testing.TB) *tenants.Store {
 	t.Helper()
 	p := Postgres(t)
-	s, err := tenants.Open(context.Background(), homeward.DriverPostgres, p.AppURL, nil)
+	s, err := tenants.Open(context.Background(), homeward.DriverPostgres, p.AppURL, nil, tenants.WithMasterKeys(MasterKey, nil))
 	if err != nil {
 		t.Fatalf("open postgres as %s: %v", AppRole, err)
 	}
@@ -164,10 +171,23 @@ func OpenPostgres(t testing.TB) *tenants.Store {
 func OpenSQLite(t testing.TB) *tenants.Store {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "homeward.db")
+	MigrateSQLite(t, path)
+	return OpenSQLiteFile(t, path)
+}
+
+// MigrateSQLite migrates the SQLite database at path.
+func MigrateSQLite(t testing.TB, path string) {
+	t.Helper()
 	if err := tenants.Migrate(context.Background(), homeward.DriverSQLite, path, "", nil); err != nil {
 		t.Fatalf("migrate sqlite: %v", err)
 	}
-	s, err := tenants.Open(context.Background(), homeward.DriverSQLite, path, nil)
+}
+
+// OpenSQLiteFile opens the (migrated) SQLite database at path with the test
+// master key.
+func OpenSQLiteFile(t testing.TB, path string) *tenants.Store {
+	t.Helper()
+	s, err := tenants.Open(context.Background(), homeward.DriverSQLite, path, nil, tenants.WithMasterKeys(MasterKey, nil))
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}
