@@ -42,6 +42,9 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	}
 
 	v1 := app.Group("/api/v1")
+	// The OpenAPI document describes every route here: add each new route
+	// to api/openapi.yaml too (openapi_test.go checks both ways).
+	v1.Get("/openapi.yaml", serveOpenAPI)
 	if testRoutes != nil {
 		testRoutes(v1)
 	}
