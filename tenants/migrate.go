@@ -184,20 +184,30 @@ func ensureAppRole(ctx context.Context, conn *sql.Conn, role, password string, l
 	return nil
 }
 
+// appendOnlyTables are the tables the app role may read and add to but never
+// change or delete from; CheckSchema fails when it can. Rows of audit_log
+// leave only through the audit_prune function (tenants/audit_retention.go).
+var appendOnlyTables = []string{"audit_log"}
+
 // grantAppRole gives the app role the use of every table and sequence, and
-// nothing more: no ownership, no DDL.
+// nothing more: no ownership, no DDL, no change to append-only tables.
 func grantAppRole(ctx context.Context, conn *sql.Conn, role string) error {
 	var ident, dbIdent string
 	if err := conn.QueryRowContext(ctx, "SELECT quote_ident($1), quote_ident(current_database())", role).Scan(&ident, &dbIdent); err != nil {
 		return err
 	}
-	for _, stmt := range []string{
+	stmts := []string{
 		"GRANT CONNECT ON DATABASE " + dbIdent + " TO " + ident,
 		"GRANT USAGE ON SCHEMA public TO " + ident,
 		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + ident,
 		"REVOKE INSERT, UPDATE, DELETE ON goose_db_version FROM " + ident,
 		"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO " + ident,
-	} {
+	}
+	for _, t := range appendOnlyTables {
+		stmts = append(stmts, "REVOKE UPDATE, DELETE, TRUNCATE ON "+t+" FROM "+ident)
+	}
+	stmts = append(stmts, auditGrants(ident)...)
+	for _, stmt := range stmts {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate: %s: %w", stmt, err)
 		}

@@ -21,7 +21,9 @@ type Querier interface {
 // primary key, row-level security enabled and forced, a tenant_isolation
 // policy for all commands with USING and WITH CHECK on app.tenant_id), and an
 // app role that owns anything or can bypass row-level security (itself or
-// through a role it belongs to). An empty list means the schema is sound.
+// through a role it belongs to), or can rewrite the audit trail (change or
+// delete rows of an append-only table, move a chain's anchor). An empty list
+// means the schema is sound.
 func CheckSchema(ctx context.Context, db Querier, appRole string) ([]string, error) {
 	var problems []string
 
@@ -147,7 +149,11 @@ SELECT r.rolname FROM pg_roles r WHERE (r.rolbypassrls OR r.rolsuper) AND pg_has
 	if len(bypass) > 0 {
 		problems = append(problems, fmt.Sprintf("the app role %s can bypass row-level security (BYPASSRLS or superuser through %s)", appRole, strings.Join(bypass, ", ")))
 	}
-	return problems, nil
+	appendOnly, err := checkAppendOnly(ctx, db, appRole)
+	if err != nil {
+		return nil, err
+	}
+	return append(problems, appendOnly...), nil
 }
 
 // tenantCondition is the policy expression as PostgreSQL prints it back.

@@ -45,6 +45,7 @@ func commands() []command {
 		{"seed", "add demo data: seed --demo", seedCmd},
 		{"tenants", "manage organisations: tenants add|list|suspend|resume", tenantsCmd},
 		{"keys", "master-key rotation: keys rotate", keysCmd},
+		{"audit", "the audit log: audit verify|checkpoint --tenant SLUG", auditCmd},
 		{"version", "print the version", versionCmd},
 	}
 }
