@@ -30,8 +30,15 @@ import (
 // otherwise its documented path has no route and the check fails.
 func serverWithEveryRoute(t *testing.T) *fiber.App {
 	t.Helper()
-	app, _ := newTestServer(t, Deps{Config: demoConfig(), QueueMonitor: newQueueMonitor(t)}, nil)
+	app, _ := newTestServer(t, Deps{Config: demoConfig(), QueueMonitor: newQueueMonitor(t), DemoMailbox: stubMailbox}, nil)
 	return app
+}
+
+// stubMailbox stands for the demo mailbox page (web/mailbox, which imports
+// this package; its own tests check the real page).
+func stubMailbox(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.SendString("<!DOCTYPE html><title>Demo mailbox</title>")
 }
 
 // loadOpenAPI parses and resolves an OpenAPI document (YAML or JSON).

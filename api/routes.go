@@ -40,6 +40,10 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	if deps.QueueMonitor != nil && deps.Config.Demo() {
 		mountQueueMonitor(app, "/ops/queues", deps.QueueMonitor, deps.Logger)
 	}
+	// Demo mode keeps mail instead of sending it, and shows it here.
+	if deps.DemoMailbox != nil && deps.Config.Demo() {
+		app.Get("/demo/mailbox", deps.DemoMailbox)
+	}
 
 	v1 := app.Group("/api/v1")
 	// The OpenAPI document describes every route here: add each new route

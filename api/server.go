@@ -65,6 +65,11 @@ type Deps struct {
 	// mounted, GET only, in demo mode only. May be nil.
 	QueueMonitor http.Handler
 
+	// DemoMailbox is demo mode's mailbox page (web/mailbox: the mail
+	// Homeward would have sent). It is mounted at /demo/mailbox in demo
+	// mode only. May be nil.
+	DemoMailbox fiber.Handler
+
 	// Registry receives the HTTP, queue and Go runtime metrics and is what
 	// /metrics serves. Nil creates a new one.
 	Registry *prometheus.Registry

@@ -346,4 +346,3 @@ func TestArchivedTaskFoundOnRedelivery(t *testing.T) {
 		t.Fatalf("row of the queued task = %s after %d sends, want enqueued after 2", m.Status, m.Attempts)
 	}
 }
-

@@ -28,15 +28,47 @@ import (
 // outbox: it must hold no personal data.
 type Handler func(ctx context.Context, tx *gorm.DB, ids map[string]uuid.UUID) error
 
+// GiveUp records, in a feature's own rows, that a job of its kind was given
+// up (retries exhausted, or not retried): a mail marked failed. It runs in
+// the transaction that marks the outbox row dead, InTenant for the job's
+// organisation, with the job's ids, the reason stored in the outbox (no
+// personal data) and asynq's retry count in ctx. Its error is logged; the
+// row is marked dead all the same.
+type GiveUp func(ctx context.Context, tx *gorm.DB, ids map[string]uuid.UUID, reason string) error
+
 // Registry maps job kinds ("mail:send") to their handlers. Features register
 // into it before the worker starts.
 type Registry struct {
 	mu       sync.RWMutex
 	handlers map[string]Handler
+	giveUps  map[string]GiveUp
 }
 
 // NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{handlers: map[string]Handler{}} }
+func NewRegistry() *Registry {
+	return &Registry{handlers: map[string]Handler{}, giveUps: map[string]GiveUp{}}
+}
+
+// OnGiveUp sets what to record when a job of kind is given up. Like
+// Register, a second one for the same kind panics.
+func (r *Registry) OnGiveUp(kind string, g GiveUp) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if kind == "" || g == nil {
+		panic("workers: OnGiveUp needs a kind and a function")
+	}
+	if _, dup := r.giveUps[kind]; dup {
+		panic("workers: a give-up function for " + kind + " is already registered")
+	}
+	r.giveUps[kind] = g
+}
+
+func (r *Registry) giveUp(kind string) (GiveUp, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	g, ok := r.giveUps[kind]
+	return g, ok
+}
 
 // Register sets the handler of kind. Registering a kind twice, or a nil
 // handler, is a wiring mistake and panics.
@@ -277,12 +309,54 @@ func (w *Worker) handleError(ctx context.Context, task *asynq.Task, err error) {
 	// still has to be written.
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	switch err := w.recordGiveUp(dctx, task, rowID, reason); {
+	case err == nil:
+		return
+	case !errors.Is(err, errNoGiveUp):
+		// Marked dead below all the same; the feature's row keeps its state.
+		w.log.Error("could not record a given-up task in its feature's rows", "task_id", taskID, "error", err.Error())
+	}
 	if err := w.store.Global(dctx, func(tx *gorm.DB) error { return markDead(tx, rowID, reason) }); err != nil {
 		// The row stays enqueued; the relay's redelivery finds the archived
 		// task (Relay.Inspector) and marks it dead then.
 		w.log.Error("could not mark an outbox row dead", "task_id", taskID, "error", err.Error())
 	}
 }
+
+// recordGiveUp marks the row dead and, in the same transaction, runs the
+// kind's GiveUp. Without a GiveUp (or a tenant) it returns errNoGiveUp and
+// the caller marks the row dead alone.
+func (w *Worker) recordGiveUp(ctx context.Context, task *asynq.Task, rowID uuid.UUID, reason string) error {
+	g, ok := w.registry.giveUp(task.Type())
+	tenant, err := uuid.Parse(task.Headers()[HeaderTenant])
+	if !ok || err != nil || tenant == uuid.Nil {
+		return errNoGiveUp
+	}
+	var ids map[string]uuid.UUID
+	if err := json.Unmarshal(task.Payload(), &ids); err != nil {
+		return fmt.Errorf("the payload is not a JSON object of ids: %w", err)
+	}
+	ctx = tenants.WithTenant(ctx, tenant)
+	return w.store.InTenant(ctx, tenant, func(tx *gorm.DB) error {
+		var row tenants.OutboxMessage
+		if err := tx.Where("id = ?", rowID).Take(&row).Error; err != nil {
+			return err
+		}
+		if row.Status != tenants.OutboxPending && row.Status != tenants.OutboxEnqueued {
+			return nil // settled already
+		}
+		if row.TenantID == nil || *row.TenantID != tenant || row.Kind != task.Type() {
+			return errors.New("the task does not match its outbox row")
+		}
+		if err := markDead(tx, rowID, reason); err != nil {
+			return err
+		}
+		return g(ctx, tx, ids, shortError(reason))
+	})
+}
+
+// errNoGiveUp: the task's kind records nothing of its own when given up.
+var errNoGiveUp = errors.New("no give-up function")
 
 // asynqLogger writes asynq's log lines to slog.
 type asynqLogger struct{ l *slog.Logger }
