@@ -57,6 +57,12 @@ type Config struct {
 	SMTPURL  *url.URL
 	MailFrom string
 
+	// BlobURL is where documents are stored (gocloud.dev/blob): file:///PATH
+	// (a folder on one server; by default DATA_DIR/documents) or
+	// s3://BUCKET?endpoint=...&region=...&use_path_style=true. The contents
+	// are encrypted before they are written (tenants.StoreDocument).
+	BlobURL string
+
 	// TrustedProxies are the load balancers whose X-Forwarded-For is
 	// believed when telling clients apart (rate limiting).
 	TrustedProxies []netip.Prefix
@@ -133,6 +139,13 @@ func LoadConfig(getenv func(string) string) (*Config, []string, error) {
 	c.DataDir = get("HOMEWARD_DATA_DIR")
 	if c.DataDir == "" {
 		c.DataDir = "homeward-data"
+	}
+
+	c.BlobURL = get("HOMEWARD_BLOB_URL")
+	if c.BlobURL == "" {
+		c.BlobURL = fileURL(filepath.Join(c.DataDir, "documents"))
+	} else if reason := checkBlobURL(c.BlobURL); reason != "" {
+		problems.Add("HOMEWARD_BLOB_URL", reason)
 	}
 
 	base := get("HOMEWARD_BASE_URL")
@@ -284,6 +297,35 @@ func LoadConfig(getenv func(string) string) (*Config, []string, error) {
 		}
 	}
 	return c, warnings, nil
+}
+
+// fileURL is the file:// URL of a folder, made absolute (a relative path
+// would be read as a host name).
+func fileURL(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}).String()
+}
+
+// checkBlobURL explains what is wrong with HOMEWARD_BLOB_URL, "" when nothing.
+// The memory store (mem://) is for tests only and refused here.
+func checkBlobURL(s string) string {
+	const want = "expected file:///ABSOLUTE/PATH (a folder on one server) or s3://BUCKET?endpoint=https://HOST&region=REGION&use_path_style=true (S3-compatible storage)"
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return want
+	case u.Scheme == "file" && u.Host == "." && u.Path != "":
+		return "" // file://./relative/path
+	case u.Scheme == "file" && (u.Host == "" || u.Host == "localhost") && strings.HasPrefix(u.Path, "/") && u.Path != "/":
+		return ""
+	case u.Scheme == "file":
+		return want + "; a file URL needs three slashes before an absolute path"
+	case u.Scheme == "s3" && u.Host != "":
+		return ""
+	}
+	return want
 }
 
 func decodeKey(s string) ([]byte, string) {

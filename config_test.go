@@ -44,6 +44,15 @@ func TestProductionConfig(t *testing.T) {
 	if cfg.Addr != "127.0.0.1:8080" {
 		t.Fatalf("default address = %q", cfg.Addr)
 	}
+	// documents: the data folder by default (one server), or S3-compatible storage
+	if abs, _ := filepath.Abs(filepath.Join(cfg.DataDir, "documents")); cfg.BlobURL != "file://"+filepath.ToSlash(abs) {
+		t.Fatalf("default blob URL = %q", cfg.BlobURL)
+	}
+	env = production()
+	env["HOMEWARD_BLOB_URL"] = "s3://homeward-documents?endpoint=https://s3.example.org&region=eu-west-3&use_path_style=true"
+	if cfg, _, err := homeward.LoadConfig(envOf(env)); err != nil || cfg.BlobURL != env["HOMEWARD_BLOB_URL"] {
+		t.Fatalf("s3 blob URL: %v %v", err, cfg)
+	}
 }
 
 // TestConfigErrorsNameTheVariable: each bad value is refused with the
@@ -67,6 +76,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"HOMEWARD_MAIL_FROM", "not an address", "e-mail address"},
 		{"HOMEWARD_LOG_LEVEL", "loud", "debug, info, warn or error"},
 		{"HOMEWARD_TRUSTED_PROXIES", "10.0.0.0/8, not-an-ip", "CIDR ranges"},
+		{"HOMEWARD_BLOB_URL", "file://var/lib/homeward/documents", "three slashes"},
+		{"HOMEWARD_BLOB_URL", "mem://", "s3://BUCKET"},
+		{"HOMEWARD_BLOB_URL", "gs://bucket", "file:///ABSOLUTE/PATH"},
 	}
 	for _, c := range cases {
 		t.Run(c.variable+"="+c.value, func(t *testing.T) {
@@ -140,6 +152,9 @@ func TestDemoConfig(t *testing.T) {
 	}
 	if cfg.BaseURL.String() != "http://127.0.0.1:8080" {
 		t.Fatalf("demo base URL = %s", cfg.BaseURL)
+	}
+	if cfg.BlobURL != "file://"+filepath.ToSlash(filepath.Join(dir, "documents")) {
+		t.Fatalf("demo blob URL = %q, want the documents folder of the data dir", cfg.BlobURL)
 	}
 	// demo mode may not be named by production-only values: sqlite is refused in production
 	env = production()
