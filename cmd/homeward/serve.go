@@ -15,6 +15,7 @@ import (
 	"github.com/afesip/homeward"
 	"github.com/afesip/homeward/api"
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/web/mailbox"
 	"github.com/afesip/homeward/workers"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -32,6 +33,7 @@ type platform struct {
 	store    *tenants.Store
 	redis    asynq.RedisConnOpt
 	registry *workers.Registry
+	mailbox  *mailbox.Mailbox // demo mode without SMTP: the mail kept, shown at /demo/mailbox
 	closers  []func()
 }
 
@@ -52,6 +54,10 @@ func openPlatform(ctx context.Context, e env, role string) (*platform, error) {
 	redis.SetLogger(redisLogger{log.With("component", "go-redis")})
 	p := &platform{cfg: cfg, log: log, registry: workers.NewRegistry()}
 	workers.RegisterPlatformJobs(p.registry)
+	workers.RegisterAuditJobs(p.registry, cfg.DataDir, log.With("component", "audit"))
+	if err := p.registerMail(); err != nil {
+		return nil, err
+	}
 	if p.store, err = openStore(ctx, cfg, log); err != nil {
 		return nil, err
 	}
@@ -129,6 +135,9 @@ in-process Redis-compatible queue; it starts listening when all that is done.`)
 			defer c.Close()
 		}
 		deps.QueueMonitor = monitor
+		if p.mailbox != nil {
+			deps.DemoMailbox = p.mailbox.Page
+		}
 		client := asynq.NewClient(p.redis)
 		defer client.Close()
 		inspector := asynq.NewInspector(p.redis)
