@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"github.com/afesip/homeward/tenants"
 	"log/slog"
 	"regexp"
 	"runtime/debug"
@@ -53,6 +54,13 @@ func requestID() fiber.Handler {
 		}
 		return generate(c)
 	}
+}
+
+// requestContext carries the request id into the context handlers pass to
+// the domain (c.UserContext()), where the audit log records it.
+func requestContext(c *fiber.Ctx) error {
+	c.SetUserContext(tenants.WithRequestID(c.UserContext(), requestIDOf(c)))
+	return c.Next()
 }
 
 func requestIDOf(c *fiber.Ctx) string {

@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"fmt"
+	"github.com/afesip/homeward/tenants"
 	"io"
 	"net"
 	"net/http"
@@ -169,6 +170,22 @@ func TestRequestID(t *testing.T) {
 		if got == bad || !uuidPattern.MatchString(got) {
 			t.Errorf("malicious id %q came back as %q, want a fresh UUID", bad, got)
 		}
+	}
+}
+
+// TestRequestIDReachesTheDomain: handlers pass c.UserContext() to the
+// domain, whose audit rows record the same id the client sees.
+func TestRequestIDReachesTheDomain(t *testing.T) {
+	app, _ := newTestServer(t, Deps{}, func(v1 fiber.Router) {
+		v1.Get("/whoami", func(c *fiber.Ctx) error { return c.SendString(tenants.RequestIDFrom(c.UserContext())) })
+	})
+	r := get(t, app, "/api/v1/whoami", "X-Request-Id", "trace-42")
+	if r.body != "trace-42" || r.header.Get("X-Request-Id") != "trace-42" {
+		t.Fatalf("the domain saw %q for request id trace-42", r.body)
+	}
+	r = get(t, app, "/api/v1/whoami")
+	if r.body == "" || r.body != r.header.Get("X-Request-Id") {
+		t.Fatalf("generated id %q, domain saw %q", r.header.Get("X-Request-Id"), r.body)
 	}
 }
 

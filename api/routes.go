@@ -19,6 +19,7 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	// that the error responses carry too.
 	app.Use(recoverPanics())
 	app.Use(requestID())
+	app.Use(requestContext)
 	app.Use(observe(deps.Logger, metrics, labels))
 	app.Use(securityHeaders(production))
 

@@ -342,39 +342,22 @@ type DocumentPurge struct {
 	Orphans int // stored contents no row names (a transaction rolled back), or left-over temporary files
 }
 
-// PurgeDocuments finishes deletions and removes orphans, organisation by
-// organisation: the content and then the row of every deleted document, and
-// every stored content older than grace that no row names. The scheduler
-// runs it periodically with DocumentOrphanGrace.
+// PurgeDocuments finishes deletions and removes orphans for every
+// organisation, each in its own transaction (PurgeTenantDocuments); the
+// scheduler runs the same per organisation through the outbox.
 func (s *Store) PurgeDocuments(ctx context.Context, bucket *blob.Bucket, grace time.Duration) (DocumentPurge, error) {
 	var rep DocumentPurge
 	ts, err := s.Tenants(ctx)
 	if err != nil {
 		return rep, err
 	}
-	cutoff := time.Now().Add(-grace)
 	for _, t := range ts {
 		err := s.InTenant(ctx, t.ID, func(tx *gorm.DB) error {
-			var gone []Document
-			if err := tx.Select("tenant_id", "id", "blob_key").Where("deleted_at IS NOT NULL").Find(&gone).Error; err != nil {
-				return err
-			}
-			for _, d := range gone {
-				if err := bucket.Delete(ctx, d.BlobKey); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
-					return fmt.Errorf("tenants: remove the content of document %s: %w", d.ID, err)
-				}
-				if err := tx.Where("id = ?", d.ID).Delete(&Document{}).Error; err != nil {
-					return err
-				}
-				rep.Deleted++
-			}
-			return nil
+			r, err := PurgeTenantDocuments(tx, bucket, grace)
+			rep.Deleted += r.Deleted
+			rep.Orphans += r.Orphans
+			return err
 		})
-		if err != nil {
-			return rep, err
-		}
-		n, err := s.purgeOrphans(ctx, bucket, t.ID, cutoff)
-		rep.Orphans += n
 		if err != nil {
 			return rep, err
 		}
@@ -382,9 +365,39 @@ func (s *Store) PurgeDocuments(ctx context.Context, bucket *blob.Bucket, grace t
 	return rep, nil
 }
 
+// PurgeTenantDocuments, in the tenant's transaction, removes the content and
+// then the row of every deleted document, and every stored content older
+// than grace that no row names (an upload whose transaction rolled back) or
+// temporary file left by a crash during a write.
+func PurgeTenantDocuments(tx *gorm.DB, bucket *blob.Bucket, grace time.Duration) (DocumentPurge, error) {
+	var rep DocumentPurge
+	ctx := tx.Statement.Context
+	tenant, ok := txTenantFrom(ctx)
+	if !ok {
+		return rep, ErrNoTenant
+	}
+	var gone []Document
+	if err := tx.Select("tenant_id", "id", "blob_key").Where("deleted_at IS NOT NULL").Find(&gone).Error; err != nil {
+		return rep, err
+	}
+	for _, d := range gone {
+		if err := bucket.Delete(ctx, d.BlobKey); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+			return rep, fmt.Errorf("tenants: remove the content of document %s: %w", d.ID, err)
+		}
+		if err := tx.Where("id = ?", d.ID).Delete(&Document{}).Error; err != nil {
+			return rep, err
+		}
+		rep.Deleted++
+	}
+	n, err := purgeOrphans(tx, bucket, tenant, time.Now().Add(-grace))
+	rep.Orphans = n
+	return rep, err
+}
+
 // purgeOrphans removes the tenant's stored contents older than cutoff that
 // no row names, and temporary files left by a crash during a write.
-func (s *Store) purgeOrphans(ctx context.Context, bucket *blob.Bucket, tenant uuid.UUID, cutoff time.Time) (int, error) {
+func purgeOrphans(tx *gorm.DB, bucket *blob.Bucket, tenant uuid.UUID, cutoff time.Time) (int, error) {
+	ctx := tx.Statement.Context
 	prefix := tenant.String() + "/"
 	removed := 0
 	candidates := map[uuid.UUID]string{}
@@ -397,10 +410,7 @@ func (s *Store) purgeOrphans(ctx context.Context, bucket *blob.Bucket, tenant uu
 			ids = append(ids, id)
 		}
 		var known []uuid.UUID
-		err := s.InTenant(ctx, tenant, func(tx *gorm.DB) error {
-			return tx.Model(&Document{}).Where("id IN ?", ids).Pluck("id", &known).Error
-		})
-		if err != nil {
+		if err := tx.Model(&Document{}).Where("id IN ?", ids).Pluck("id", &known).Error; err != nil {
 			return err
 		}
 		for _, id := range known {

@@ -27,9 +27,9 @@ type PeriodicJob struct {
 
 // DefaultPeriodicJobs is the schedule of homeward scheduler.
 func DefaultPeriodicJobs() []PeriodicJob {
-	return append([]PeriodicJob{
-		{Kind: KindOutboxPrune, Queue: "low", Every: time.Hour},
-	}, AuditPeriodicJobs()...)
+	jobs := []PeriodicJob{{Kind: KindOutboxPrune, Queue: "low", Every: time.Hour}}
+	jobs = append(jobs, AuditPeriodicJobs()...)
+	return append(jobs, DocumentPeriodicJobs()...)
 }
 
 // RegisterPlatformJobs registers the handlers of the platform's own periodic

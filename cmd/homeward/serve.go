@@ -19,6 +19,7 @@ import (
 	"github.com/afesip/homeward/workers"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"gocloud.dev/blob"
 )
 
 // shutdownTimeout bounds how long serve waits for requests in flight.
@@ -33,8 +34,10 @@ type platform struct {
 	store    *tenants.Store
 	redis    asynq.RedisConnOpt
 	registry *workers.Registry
-	mailbox  *mailbox.Mailbox // demo mode without SMTP: the mail kept, shown at /demo/mailbox
-	closers  []func()
+	// documents is the document storage (HOMEWARD_BLOB_URL).
+	documents *blob.Bucket
+	mailbox   *mailbox.Mailbox // demo mode without SMTP: the mail kept, shown at /demo/mailbox
+	closers   []func()
 }
 
 func (p *platform) close() {
@@ -62,6 +65,14 @@ func openPlatform(ctx context.Context, e env, role string) (*platform, error) {
 		return nil, err
 	}
 	p.closers = append(p.closers, func() { p.store.Close() })
+	bucket, err := tenants.OpenDocumentBucket(ctx, cfg.BlobURL)
+	if err != nil {
+		p.close()
+		return nil, homeward.Invalid(map[string]string{"HOMEWARD_BLOB_URL": "cannot open the document storage: " + err.Error()})
+	}
+	p.documents = bucket
+	p.closers = append(p.closers, func() { bucket.Close() })
+	workers.RegisterDocumentJobs(p.registry, bucket, log.With("component", "documents"))
 	if cfg.Demo() && role == "serve" {
 		added, err := p.store.SeedDemo(ctx)
 		if err != nil {
