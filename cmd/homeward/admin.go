@@ -211,6 +211,25 @@ func tenantsStatus(ctx context.Context, e env, verb, status string, args []strin
 	return nil
 }
 
+// storeForTenant loads the configuration, opens the store and finds the
+// organisation by its slug; the caller closes the store.
+func storeForTenant(ctx context.Context, e env, slug string) (*homeward.Config, *tenants.Store, *tenants.Tenant, error) {
+	cfg, log, err := loadConfig(e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	t, err := s.TenantBySlug(ctx, slug)
+	if err != nil {
+		s.Close()
+		return nil, nil, nil, err
+	}
+	return cfg, s, t, nil
+}
+
 // storeFromEnv loads the configuration and opens the store.
 func storeFromEnv(ctx context.Context, e env) (*tenants.Store, error) {
 	cfg, log, err := loadConfig(e)

@@ -60,19 +60,11 @@ Exits 0 when the chain is intact, 1 when anything is wrong.`)
 		fs.Usage()
 		return errUsage
 	}
-	cfg, log, err := loadConfig(e)
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, log)
+	cfg, s, t, err := storeForTenant(ctx, e, *slug)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	t, err := s.TenantBySlug(ctx, *slug)
-	if err != nil {
-		return err
-	}
 	var cp *tenants.Checkpoint
 	if *cpFile != "" {
 		if cp, err = tenants.ReadCheckpoint(*cpFile, t.ID); err != nil {
@@ -107,19 +99,11 @@ it outside the database and give it to homeward audit verify --checkpoint.`)
 		fs.Usage()
 		return errUsage
 	}
-	cfg, log, err := loadConfig(e)
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, log)
+	cfg, s, t, err := storeForTenant(ctx, e, *slug)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	t, err := s.TenantBySlug(ctx, *slug)
-	if err != nil {
-		return err
-	}
 	cp, err := s.AuditCheckpoint(ctx, t.ID)
 	if err != nil {
 		return err
