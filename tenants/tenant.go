@@ -105,6 +105,19 @@ func (s *Store) TenantBySlug(ctx context.Context, slug string) (*Tenant, error) 
 	return &t, nil
 }
 
+// TenantByID finds an organisation by its id.
+func (s *Store) TenantByID(ctx context.Context, id uuid.UUID) (*Tenant, error) {
+	var t Tenant
+	err := s.Global(ctx, func(tx *gorm.DB) error { return tx.Where("id = ?", id).Take(&t).Error })
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, homeward.Errorf(homeward.ENOTFOUND, "no such organisation")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
 // SetTenantStatus suspends (StatusSuspended) or reactivates (StatusActive)
 // an organisation.
 func (s *Store) SetTenantStatus(ctx context.Context, slug, status string) (*Tenant, error) {

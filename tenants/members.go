@@ -1,0 +1,306 @@
+package tenants
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/afesip/homeward"
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// Members administration: a tenant admin lists the organisation's members,
+// disables and enables them, and overrides the roles their provider groups
+// map to. memberships is a global table (it is read before an organisation
+// is chosen), so every query here names the principal's organisation
+// itself; the authorization matrix test (api/authz_matrix_test.go) checks
+// that no organisation sees another's members.
+
+// Member is a membership as the administration pages and API show it.
+type Member struct {
+	ID           uuid.UUID
+	Issuer       string
+	Subject      string
+	Roles        []Role // what the member may do now
+	MappedRoles  []Role // from the provider groups at the last sign-in
+	AddedRoles   []Role // the tenant admin's overrides
+	RemovedRoles []Role
+	Disabled     bool
+	Locale       string // "" when the member has not chosen one
+	LastLoginAt  *time.Time
+	CreatedAt    time.Time
+}
+
+// memberRow is a membership with its identity, as the queries here read it
+// (GORM scans no embedded unexported struct, so the columns are repeated).
+type memberRow struct {
+	ID           uuid.UUID `gorm:"type:uuid"`
+	TenantID     uuid.UUID `gorm:"type:uuid"`
+	IdentityID   uuid.UUID `gorm:"type:uuid"`
+	MappedRoles  string
+	AddedRoles   string
+	RemovedRoles string
+	Disabled     bool
+	Locale       string
+	LastLoginAt  *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Issuer       string
+	Subject      string
+	Slug         string // OrganisationsOf: the organisation's
+	Name         string
+}
+
+func (r *memberRow) membershipRow() *membershipRow {
+	return &membershipRow{ID: r.ID, TenantID: r.TenantID, IdentityID: r.IdentityID, MappedRoles: r.MappedRoles,
+		AddedRoles: r.AddedRoles, RemovedRoles: r.RemovedRoles, Disabled: r.Disabled, Locale: r.Locale,
+		LastLoginAt: r.LastLoginAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+func (r *memberRow) member() Member {
+	m := r.membershipRow().membership()
+	return Member{
+		ID: m.ID, Issuer: r.Issuer, Subject: r.Subject, Roles: m.Roles(),
+		MappedRoles: m.MappedRoles, AddedRoles: m.AddedRoles, RemovedRoles: m.RemovedRoles,
+		Disabled: m.Disabled, Locale: m.Locale, LastLoginAt: m.LastLoginAt, CreatedAt: m.CreatedAt,
+	}
+}
+
+// Page sizes of the administration lists (members, API tokens).
+const (
+	DefaultPage = 50
+	MaxPage     = 200
+)
+
+// MemberQuery selects a page of members, oldest first.
+type MemberQuery struct {
+	Limit         int    // 1 to MaxPage; 0 means DefaultPage
+	Cursor        string // Next of the previous page with the same search
+	SubjectPrefix string // only identities whose subject starts with this
+}
+
+// MemberPage is one page of members; Next is "" on the last page.
+type MemberPage struct {
+	Members []Member
+	Next    string
+}
+
+// Members lists the principal's organisation's members (members.read).
+func (s *Store) Members(ctx context.Context, q MemberQuery) (*MemberPage, error) {
+	p, err := orgPrincipal(ctx, PermMembersRead)
+	if err != nil {
+		return nil, err
+	}
+	f := homeward.FieldErrors{}
+	limit := pageLimit(q.Limit, f)
+	if utf8.RuneCountInString(q.SubjectPrefix) > 500 {
+		f.Add("subject", "at most 500 characters")
+	}
+	var after uuid.UUID
+	if q.Cursor != "" {
+		var ok bool
+		if after, ok = decodeListCursor("m1", q.Cursor, q.SubjectPrefix); !ok {
+			f.Add("cursor", "not a cursor from a previous page of this list")
+		}
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	sql := `SELECT m.*, i.issuer, i.subject FROM memberships m JOIN identities i ON i.id = m.identity_id WHERE m.tenant_id = ?`
+	args := []any{p.TenantID}
+	if q.SubjectPrefix != "" {
+		sql += ` AND substr(i.subject, 1, ?) = ?`
+		args = append(args, utf8.RuneCountInString(q.SubjectPrefix), q.SubjectPrefix)
+	}
+	if after != uuid.Nil {
+		sql += ` AND m.id > ?`
+		args = append(args, after)
+	}
+	sql += ` ORDER BY m.id LIMIT ?`
+	args = append(args, limit+1)
+	var rows []memberRow
+	if err := s.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
+		return tx.Raw(sql, args...).Scan(&rows).Error
+	}); err != nil {
+		return nil, err
+	}
+	page := &MemberPage{Members: []Member{}}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		page.Next = encodeListCursor("m1", rows[len(rows)-1].ID, q.SubjectPrefix)
+	}
+	for i := range rows {
+		page.Members = append(page.Members, rows[i].member())
+	}
+	return page, nil
+}
+
+// SetMemberDisabled disables (or enables again) a member of the principal's
+// organisation (members.write), audited member.disable or member.enable. A
+// disabled member's sessions, JWTs and API tokens stop working with their
+// next request. Nobody disables themselves (conflict).
+func (s *Store) SetMemberDisabled(ctx context.Context, id uuid.UUID, disabled bool) (*Member, error) {
+	p, err := orgPrincipal(ctx, PermMembersWrite)
+	if err != nil {
+		return nil, err
+	}
+	if disabled && p.Actor.MemberID != nil && *p.Actor.MemberID == id {
+		return nil, homeward.Errorf(homeward.ECONFLICT, "you cannot disable yourself: ask another tenant admin")
+	}
+	var out Member
+	err = s.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
+		row, err := memberOf(tx, p.TenantID, id)
+		if err != nil {
+			return err
+		}
+		if row.Disabled != disabled {
+			now := time.Now().UTC()
+			if err := tx.Model(&membershipRow{}).Where("id = ? AND tenant_id = ?", id, p.TenantID).
+				Updates(map[string]any{"disabled": disabled, "updated_at": now}).Error; err != nil {
+				return err
+			}
+			row.Disabled = disabled
+			action := "member.enable"
+			if disabled {
+				action = "member.disable"
+			}
+			if err := Audit(tx, AuditEntry{Action: action, RecordType: "membership", RecordID: id}); err != nil {
+				return err
+			}
+		}
+		out = row.member()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SetMemberRoles replaces a member's role overrides (members.write): add
+// are roles the member holds whatever their groups map to, remove are roles
+// they never hold; sending both empty returns to the provider's mapping.
+// Audited member.roles. A tenant admin cannot remove tenant_admin from
+// themselves (conflict), so an organisation is not locked out by mistake.
+func (s *Store) SetMemberRoles(ctx context.Context, id uuid.UUID, add, remove []Role) (*Member, error) {
+	p, err := orgPrincipal(ctx, PermMembersWrite)
+	if err != nil {
+		return nil, err
+	}
+	f := homeward.FieldErrors{}
+	check := func(field string, rs []Role) {
+		for _, r := range rs {
+			if !ValidRole(r) || r == RolePlatformOperator {
+				f.Add(field, fmt.Sprintf("%q is not an organisation role (one of %s)", r, orgRoleNames()))
+			}
+		}
+	}
+	check("add", add)
+	check("remove", remove)
+	for _, r := range add {
+		if slices.Contains(remove, r) {
+			f.Add("remove", fmt.Sprintf("%q is also in add", r))
+		}
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	var out Member
+	err = s.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
+		row, err := memberOf(tx, p.TenantID, id)
+		if err != nil {
+			return err
+		}
+		after := effectiveRoles(parseRoles(row.MappedRoles), add, remove)
+		if p.Actor.MemberID != nil && *p.Actor.MemberID == id && !slices.Contains(after, RoleTenantAdmin) &&
+			slices.Contains(row.member().Roles, RoleTenantAdmin) {
+			return homeward.Errorf(homeward.ECONFLICT, "you cannot take tenant_admin from yourself: ask another tenant admin")
+		}
+		row.AddedRoles, row.RemovedRoles, row.UpdatedAt = joinRoles(add), joinRoles(remove), time.Now().UTC()
+		if err := tx.Model(&membershipRow{}).Where("id = ? AND tenant_id = ?", id, p.TenantID).
+			Updates(map[string]any{"added_roles": row.AddedRoles, "removed_roles": row.RemovedRoles, "updated_at": row.UpdatedAt}).Error; err != nil {
+			return err
+		}
+		if err := Audit(tx, AuditEntry{Action: "member.roles", RecordType: "membership", RecordID: id}); err != nil {
+			return err
+		}
+		out = row.member()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// memberOf reads one member of the organisation: not_found for another
+// organisation's member, exactly as for one that does not exist.
+func memberOf(tx *gorm.DB, tenantID, id uuid.UUID) (*memberRow, error) {
+	var rows []memberRow
+	err := tx.Raw(`SELECT m.*, i.issuer, i.subject FROM memberships m JOIN identities i ON i.id = m.identity_id
+WHERE m.tenant_id = ? AND m.id = ?`, tenantID, id).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, homeward.Errorf(homeward.ENOTFOUND, "no such member")
+	}
+	return &rows[0], nil
+}
+
+// orgPrincipal is the context's principal when it may do perm in an
+// organisation: unauthenticated without one, forbidden without the right or
+// for a platform operator (who acts for no organisation).
+func orgPrincipal(ctx context.Context, perm Permission) (*Principal, error) {
+	p := PrincipalFrom(ctx)
+	if err := Authorize(p, perm); err != nil {
+		return nil, err
+	}
+	if p.TenantID == uuid.Nil {
+		return nil, errNoOrganisation
+	}
+	return p, nil
+}
+
+// pageLimit is q's limit, DefaultPage when 0; out of range is reported.
+func pageLimit(limit int, f homeward.FieldErrors) int {
+	if limit == 0 {
+		return DefaultPage
+	}
+	if limit < 1 || limit > MaxPage {
+		f.Add("limit", fmt.Sprintf("1 to %d", MaxPage))
+	}
+	return limit
+}
+
+// A list cursor is opaque to clients: the list's name, the last id of the
+// previous page, and a digest of the search it was made for (a cursor of
+// another search is refused rather than silently skipping rows).
+func encodeListCursor(list string, last uuid.UUID, search string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(list + ":" + last.String() + ":" + searchDigest(search)))
+}
+
+func decodeListCursor(list, cursor, search string) (uuid.UUID, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return uuid.Nil, false
+	}
+	parts := strings.Split(string(b), ":")
+	if len(parts) != 3 || parts[0] != list || parts[2] != searchDigest(search) {
+		return uuid.Nil, false
+	}
+	id, err := uuid.Parse(parts[1])
+	return id, err == nil
+}
+
+func searchDigest(search string) string {
+	sum := sha256.Sum256([]byte(search))
+	return hex.EncodeToString(sum[:6])
+}
