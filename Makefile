@@ -5,7 +5,7 @@
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: test services vet build bench
+.PHONY: test services vet build bench browser
 
 ## test: start or install PostgreSQL and Redis when needed, then vet and run every test with the race detector
 test: services vet
@@ -13,6 +13,10 @@ test: services vet
 
 services:
 	./deploy/dev/ensure-services.sh
+
+## browser: the browser tests alone (headless chromium; a failing test leaves a screenshot in test-artifacts/)
+browser: services
+	$(GO) test -race -count=1 ./web/browsertest/
 
 vet:
 	$(GO) vet ./...

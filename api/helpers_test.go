@@ -15,7 +15,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/google/uuid"
+
 	homeward "github.com/afesip/homeward"
+	"github.com/afesip/homeward/tenants"
 )
 
 // pinger answers Ping with err.
@@ -44,13 +47,19 @@ func (l *logBuffer) String() string {
 	return l.buf.String()
 }
 
-// newTestServer builds the server with deps (filling in a demo config and a
-// healthy database when unset) and extra /api/v1 routes, capturing its log.
+// newTestServer builds the server with deps (filling in a demo config, a
+// healthy database and, unless deps.Sessions says otherwise, a platform
+// operator's session so that /metrics and /ops/queues answer) and extra
+// /api/v1 routes, capturing its log. Give Sessions: anonymous to test
+// without a principal.
 func newTestServer(t *testing.T, deps Deps, v1 func(fiber.Router)) (*fiber.App, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
 	if deps.Logger == nil {
 		deps.Logger = newTextLogger(logs)
+	}
+	if deps.Sessions == nil {
+		deps.Sessions = sessionOf{operator}
 	}
 	if deps.Config == nil {
 		deps.Config = demoConfig()
@@ -131,3 +140,25 @@ func decode(t *testing.T, body string) map[string]any {
 	}
 	return m
 }
+
+// sessionOf is a SessionResolver whose every request is signed in as p
+// (nil: anonymous).
+type sessionOf struct{ p *tenants.Principal }
+
+func (s sessionOf) Principal(*fiber.Ctx) (*tenants.Principal, error) { return s.p, nil }
+
+var (
+	// anonymous: no session at all.
+	anonymous = sessionOf{}
+	// operator is a platform operator, of no organisation.
+	operator = &tenants.Principal{
+		Actor: tenants.Actor{Kind: tenants.ActorMember, Issuer: "https://idp.test", Subject: "operator"},
+		Roles: []tenants.Role{tenants.RolePlatformOperator}, Locale: "en",
+	}
+	// caseWorker is a social worker of some organisation.
+	caseWorker = &tenants.Principal{
+		Actor:    tenants.Actor{Kind: tenants.ActorMember, Issuer: "https://idp.test", Subject: "worker"},
+		TenantID: uuid.MustParse("0191e4a0-0000-7000-8000-000000000001"), TenantSlug: "test-org", TenantName: "Test organisation",
+		Roles: []tenants.Role{tenants.RoleSocialWorker}, Locale: "en",
+	}
+)

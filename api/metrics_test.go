@@ -75,6 +75,28 @@ func TestMetricsReportQueuesAndOutbox(t *testing.T) {
 	}
 }
 
+// TestMetricsForOperatorsOnly: Prometheus scrapes with a platform
+// operator's credential; nobody else reads /metrics.
+func TestMetricsForOperatorsOnly(t *testing.T) {
+	ops, _ := newTestServer(t, Deps{}, nil)
+	if r := get(t, ops, "/metrics"); r.status != 200 || !strings.Contains(r.body, "go_goroutines") {
+		t.Fatalf("control: operator: /metrics = %d", r.status)
+	}
+	nobody, _ := newTestServer(t, Deps{Sessions: anonymous}, nil)
+	r := get(t, nobody, "/metrics")
+	wantError(t, r, 401, `{"error":{"code":"unauthenticated","message":"sign in first"}}`)
+	if r.header.Get("WWW-Authenticate") != "Bearer" {
+		t.Errorf("401 without WWW-Authenticate: Bearer: %v", r.header)
+	}
+	worker, _ := newTestServer(t, Deps{Sessions: sessionOf{caseWorker}}, nil)
+	wantError(t, get(t, worker, "/metrics"), 403, `{"error":{"code":"forbidden","message":"your roles do not allow this"}}`)
+	// A malformed credential is refused as such, before anything else.
+	r = get(t, ops, "/metrics", "Authorization", "Basic b3BzOm9wcw==")
+	if r.status != 401 || r.header.Get("WWW-Authenticate") != `Bearer error="invalid_token"` {
+		t.Errorf("Basic credentials: %d %v", r.status, r.header)
+	}
+}
+
 func TestSharedRegistry(t *testing.T) {
 	// main may register the Go collector itself, or build two servers.
 	reg := prometheus.NewRegistry()

@@ -30,9 +30,34 @@ import (
 // otherwise its documented path has no route and the check fails.
 func serverWithEveryRoute(t *testing.T) *fiber.App {
 	t.Helper()
-	app, _ := newTestServer(t, Deps{Config: demoConfig(), QueueMonitor: newQueueMonitor(t), DemoMailbox: stubMailbox}, nil)
+	app, _ := newTestServer(t, Deps{Config: demoConfig(), QueueMonitor: newQueueMonitor(t), DemoMailbox: stubMailbox,
+		DemoIdentityProvider: stubIdentityProvider, Pages: stubPages{}}, nil)
 	return app
 }
+
+// stubIdentityProvider stands for the demo identity provider (web/demoidp,
+// whose own tests drive the real one through this server): it answers with
+// the method and path it was given.
+var stubIdentityProvider = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "%s %s", r.Method, r.URL.Path)
+})
+
+// stubPages stands for the web pages (web/pages, which imports this
+// package; its own tests check the real pages through this server).
+type stubPages struct{}
+
+func (stubPages) page(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.SendString("<!DOCTYPE html><title>Page</title>")
+}
+func (p stubPages) Home(c *fiber.Ctx) error             { return p.page(c) }
+func (p stubPages) Leave(c *fiber.Ctx) error            { return p.page(c) }
+func (p stubPages) SetLanguage(c *fiber.Ctx) error      { return c.Redirect("/", fiber.StatusSeeOther) }
+func (p stubPages) Members(c *fiber.Ctx) error          { return p.page(c) }
+func (p stubPages) APITokens(c *fiber.Ctx) error        { return p.page(c) }
+func (p stubPages) IdentityProvider(c *fiber.Ctx) error { return p.page(c) }
+func (p stubPages) Asset(c *fiber.Ctx) error            { return p.page(c) }
 
 // stubMailbox stands for the demo mailbox page (web/mailbox, which imports
 // this package; its own tests check the real page).

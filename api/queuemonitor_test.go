@@ -10,6 +10,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
+
+	homeward "github.com/afesip/homeward"
 )
 
 // newQueueMonitor builds the real asynqmon handler. Its Redis is never
@@ -84,10 +86,27 @@ func TestQueueMonitorInDemoWithItsOwnCSP(t *testing.T) {
 	}
 }
 
-func TestQueueMonitorAbsentInProduction(t *testing.T) {
-	app, _ := newTestServer(t, Deps{Config: prodConfig(), QueueMonitor: newQueueMonitor(t)}, nil)
-	wantError(t, get(t, app, "/ops/queues"), 404, `{"error":{"code":"not_found","message":"no such resource"}}`)
-	wantError(t, get(t, app, "/ops/queues/api/queues"), 404, `{"error":{"code":"not_found","message":"no such resource"}}`)
+// TestQueueMonitorForOperatorsOnly: in both modes the monitor is mounted for
+// platform operators; anyone else is refused before it (401 anonymous, 403
+// an organisation's member).
+func TestQueueMonitorForOperatorsOnly(t *testing.T) {
+	for _, cfg := range []*homeward.Config{prodConfig(), demoConfig()} {
+		monitor := newQueueMonitor(t)
+		ops, _ := newTestServer(t, Deps{Config: cfg, QueueMonitor: monitor}, nil)
+		if r := get(t, ops, "/ops/queues/manifest.json"); r.status != 200 {
+			t.Errorf("%s: operator: GET /ops/queues/manifest.json = %d, want 200", cfg.Mode, r.status)
+		}
+		nobody, _ := newTestServer(t, Deps{Config: cfg, QueueMonitor: monitor, Sessions: anonymous}, nil)
+		worker, _ := newTestServer(t, Deps{Config: cfg, QueueMonitor: monitor, Sessions: sessionOf{caseWorker}}, nil)
+		for _, path := range []string{"/ops/queues", "/ops/queues/api/queues"} {
+			r := get(t, nobody, path)
+			wantError(t, r, 401, `{"error":{"code":"unauthenticated","message":"sign in first"}}`)
+			if r.header.Get("WWW-Authenticate") != "Bearer" {
+				t.Errorf("%s: 401 without WWW-Authenticate: Bearer: %v", path, r.header)
+			}
+			wantError(t, get(t, worker, path), 403, `{"error":{"code":"forbidden","message":"your roles do not allow this"}}`)
+		}
+	}
 }
 
 func TestQueueMonitorWithWrongRootPathWarns(t *testing.T) {

@@ -3,9 +3,11 @@ package api
 import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	homeward "github.com/afesip/homeward"
+	"github.com/afesip/homeward/tenants"
 )
 
 // routes lists every route and middleware. Fiber runs them in the order they
@@ -27,29 +29,81 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	// Prometheus polling them must never be throttled.
 	app.Get("/healthz", healthz)
 	app.Get("/readyz", readyz(deps.Database, deps.Redis, deps.Logger))
-	// /metrics is unauthenticated: in production keep it off the public
-	// ingress (the Helm chart scrapes it on the pod network). It holds counts
-	// only, no personal data.
-	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{
-		ErrorHandling: promhttp.ContinueOnError,
-	})))
+	// /metrics is for the platform operator (Prometheus sends a platform
+	// operator's API token: homeward tokens create --platform). It holds
+	// counts only, no personal data; still keep it off the public ingress.
+	auth := newAuthenticator(deps)
+	app.Get("/metrics", auth.middleware, requirePermission(tenants.PermOperations),
+		adaptor.HTTPHandler(promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{
+			ErrorHandling: promhttp.ContinueOnError,
+		})))
 
 	app.Use(rateLimit(deps.RateLimit, deps.RateLimitRedis, deps.TrustedProxies, deps.Logger))
 
-	// TODO: platform operators only once sign-in exists; until then the
-	// queue monitor is a demo-mode convenience and absent in production.
-	if deps.QueueMonitor != nil && deps.Config.Demo() {
-		mountQueueMonitor(app, "/ops/queues", deps.QueueMonitor, deps.Logger)
-	}
 	// Demo mode keeps mail instead of sending it, and shows it here.
 	if deps.DemoMailbox != nil && deps.Config.Demo() {
 		app.Get("/demo/mailbox", deps.DemoMailbox)
+	}
+	// Demo mode's OpenID provider: discovery, keys, authorize, the login
+	// form, token, userinfo, end session. Its answers are OAuth's and its
+	// own pages', not the API's.
+	if deps.DemoIdentityProvider != nil && deps.Config.Demo() {
+		idp := adaptor.HTTPHandler(deps.DemoIdentityProvider)
+		app.Get("/demo-idp", idp)
+		app.Get("/demo-idp/*", idp)
+		app.Post("/demo-idp/*", idp)
+	}
+
+	// Who is asking (auth.go): an API token, a bearer JWT from the
+	// organisation's provider, or the session cookie; a bad credential is
+	// 401 here. Below this line c.UserContext() carries the principal. (The
+	// demo provider above serves its own forms, never Homeward's session.)
+	app.Use(auth.middleware)
+
+	// The read-only queue monitor, for platform operators.
+	if deps.QueueMonitor != nil {
+		app.Use("/ops/queues", requirePermission(tenants.PermOperations))
+		mountQueueMonitor(app, "/ops/queues", deps.QueueMonitor, deps.Logger)
+	}
+
+	// Sign-in with each organisation's provider, and the browser session
+	// (signin.go, session.go). The two POSTs need the session's CSRF token.
+	app.Get("/login", deps.SignIn.login)
+	app.Get("/auth/callback", deps.SignIn.callback)
+	app.Post("/auth/switch", deps.SignIn.switchOrganisation)
+	app.Post("/logout", deps.SignIn.logout)
+
+	// The web pages (web/pages), compressed (brotli or gzip, as the browser
+	// accepts) for slow mobile links. Assets carry their content's hash in
+	// their address and are cached for a year (they replace no-store).
+	if deps.Pages != nil {
+		compressed := compress.New(compress.Config{Level: compress.LevelDefault})
+		app.Get("/", compressed, deps.Pages.Home)
+		app.Get("/leave", compressed, deps.Pages.Leave)
+		app.Post("/language", deps.Pages.SetLanguage)
+		app.Get("/settings/members", compressed, deps.Pages.Members)
+		app.Get("/settings/api-tokens", compressed, deps.Pages.APITokens)
+		app.Get("/settings/identity-provider", compressed, deps.Pages.IdentityProvider)
+		app.Get("/static/:file", compressed, deps.Pages.Asset)
 	}
 
 	v1 := app.Group("/api/v1")
 	// The OpenAPI document describes every route here: add each new route
 	// to api/openapi.yaml too (openapi_test.go checks both ways).
 	v1.Get("/openapi.yaml", serveOpenAPI)
+	// Who am I; an organisation's members, API tokens and identity
+	// provider (members.go). Each is authorized in the domain.
+	admin := &administration{store: deps.Store, auth: auth, demo: deps.Config.Demo()}
+	v1.Get("/me", me)
+	v1.Get("/members", admin.listMembers)
+	v1.Post("/members/:id/disable", admin.setMemberDisabled(true))
+	v1.Post("/members/:id/enable", admin.setMemberDisabled(false))
+	v1.Put("/members/:id/roles", admin.setMemberRoles)
+	v1.Get("/tokens", admin.listTokens)
+	v1.Post("/tokens", admin.createToken)
+	v1.Delete("/tokens/:id", admin.revokeToken)
+	v1.Get("/settings/identity-provider", admin.getIdentityProvider)
+	v1.Put("/settings/identity-provider", admin.putIdentityProvider)
 	if testRoutes != nil {
 		testRoutes(v1)
 	}

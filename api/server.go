@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	homeward "github.com/afesip/homeward"
+	"github.com/afesip/homeward/tenants"
 )
 
 // BodyLimit is the largest request body accepted, in bytes. Larger bodies are
@@ -38,6 +39,19 @@ type OutboxStats interface {
 	OutboxBacklog(ctx context.Context) (int64, error)
 }
 
+// Pages is the server-rendered web interface, one method per page route
+// (web/pages implements it; routes.go mounts each). Pages read the
+// signed-in principal from c.UserContext() (tenants.PrincipalFrom).
+type Pages interface {
+	Home(c *fiber.Ctx) error             // GET /: the dashboard, or the welcome page
+	Leave(c *fiber.Ctx) error            // GET /leave: the neutral page of "Leave quickly"
+	SetLanguage(c *fiber.Ctx) error      // POST /language: the language picker
+	Members(c *fiber.Ctx) error          // GET /settings/members
+	APITokens(c *fiber.Ctx) error        // GET /settings/api-tokens
+	IdentityProvider(c *fiber.Ctx) error // GET /settings/identity-provider
+	Asset(c *fiber.Ctx) error            // GET /static/:file: hashed, immutable assets
+}
+
 // Deps is everything the HTTP layer needs. Nothing is global: NewServer gets it
 // all from here.
 type Deps struct {
@@ -62,13 +76,40 @@ type Deps struct {
 
 	// QueueMonitor is the asynqmon handler, built with RootPath "/ops/queues"
 	// and ReadOnly true (payload redaction is the builder's concern). It is
-	// mounted, GET only, in demo mode only. May be nil.
+	// mounted, GET only, for platform operators (both modes). May be nil.
 	QueueMonitor http.Handler
 
 	// DemoMailbox is demo mode's mailbox page (web/mailbox: the mail
 	// Homeward would have sent). It is mounted at /demo/mailbox in demo
 	// mode only. May be nil.
 	DemoMailbox fiber.Handler
+
+	// DemoIdentityProvider is demo mode's OpenID provider (web/demoidp),
+	// which the demo organisations sign in with. It serves every path
+	// under /demo-idp itself, prefix included (its issuer is
+	// BASE_URL/demo-idp). It is mounted, GET and POST, in demo mode only.
+	// May be nil.
+	DemoIdentityProvider http.Handler
+
+	// SignIn is the browser sign-in (NewSignIn): GET /login, GET
+	// /auth/callback, POST /auth/switch and POST /logout. It is also the
+	// session resolver to give as Sessions. Nil: those routes answer 503.
+	SignIn *SignIn
+
+	// Store is the domain the API serves: principals (API tokens, bearer
+	// JWTs), members, tokens and identity-provider settings (auth.go,
+	// members.go). Nil: no bearer credential is accepted and those routes
+	// answer 503 (most of this package's tests).
+	Store *tenants.Store
+	// Sessions resolves the browser session cookie of requests that send
+	// no Authorization header (the sign-in's, Deps.SignIn). Nil: no
+	// sessions.
+	Sessions SessionResolver
+
+	// Pages is the server-rendered web interface (web/pages): its routes
+	// are mounted, compressed, when it is set. May be nil (an API-only
+	// server, and most of this package's tests).
+	Pages Pages
 
 	// Registry receives the HTTP, queue and Go runtime metrics and is what
 	// /metrics serves. Nil creates a new one.

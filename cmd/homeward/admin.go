@@ -72,7 +72,7 @@ func openStore(ctx context.Context, cfg *homeward.Config, log *slog.Logger) (*te
 }
 
 func seedCmd(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "seed", "--demo", "Adds the demo organisations (afesip-laos, afesip-france, demo-partner-th,\ndemo-partner-my) when missing. Demo mode only.")
+	fs := newFlags(e, "seed", "--demo", "Adds the demo organisations (afesip-laos, afesip-france, demo-partner-th,\ndemo-partner-my) when missing, and points them at the demo identity provider\n(BASE_URL/demo-idp). Demo mode only.")
 	demo := fs.Bool("demo", false, "add the demo data (required)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -103,7 +103,8 @@ func seedCmd(ctx context.Context, e env, args []string) error {
 	for _, slug := range added {
 		fmt.Fprintln(e.stdout, "added", slug)
 	}
-	return nil
+	_, err = configureDemoIdentityProvider(ctx, cfg, log, s)
+	return err
 }
 
 func tenantsCmd(ctx context.Context, e env, args []string) error {
@@ -120,6 +121,8 @@ func tenantsCmd(ctx context.Context, e env, args []string) error {
 		return tenantsStatus(ctx, e, "suspend", tenants.StatusSuspended, args[1:])
 	case "resume":
 		return tenantsStatus(ctx, e, "resume", tenants.StatusActive, args[1:])
+	case "set-idp":
+		return tenantsSetIDP(ctx, e, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprintln(e.stdout, tenantsUsage)
 		return nil
@@ -132,6 +135,8 @@ const tenantsUsage = `Usage: homeward tenants add --slug SLUG --name NAME --coun
        homeward tenants list
        homeward tenants suspend SLUG
        homeward tenants resume SLUG
+       homeward tenants set-idp SLUG --issuer URL --client-id ID [--client-secret-file FILE]
+                                --groups-claim NAME --map GROUP=ROLE ... [--scopes S,...] [--email-domain D ...]
 
 Operator commands for organisations. A suspended organisation keeps its data;
 none of its people can sign in or be served until it is resumed.`

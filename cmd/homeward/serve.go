@@ -15,7 +15,9 @@ import (
 	"github.com/afesip/homeward"
 	"github.com/afesip/homeward/api"
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/web/demoidp"
 	"github.com/afesip/homeward/web/mailbox"
+	"github.com/afesip/homeward/web/pages"
 	"github.com/afesip/homeward/workers"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -36,7 +38,8 @@ type platform struct {
 	registry *workers.Registry
 	// documents is the document storage (HOMEWARD_BLOB_URL).
 	documents *blob.Bucket
-	mailbox   *mailbox.Mailbox // demo mode without SMTP: the mail kept, shown at /demo/mailbox
+	mailbox   *mailbox.Mailbox  // demo mode without SMTP: the mail kept, shown at /demo/mailbox
+	demoIDP   *demoidp.Provider // demo serve: the built-in OpenID provider the demo organisations use
 	closers   []func()
 }
 
@@ -47,7 +50,8 @@ func (p *platform) close() {
 }
 
 // openPlatform loads the configuration and connects (openStore migrates a
-// demo SQLite database); serve in demo mode seeds the demo organisations once.
+// demo SQLite database); serve in demo mode seeds the demo organisations once
+// and points them at the demo identity provider.
 func openPlatform(ctx context.Context, e env, role string) (*platform, error) {
 	cfg, log, err := loadConfig(e)
 	if err != nil {
@@ -81,6 +85,10 @@ func openPlatform(ctx context.Context, e env, role string) (*platform, error) {
 		}
 		if len(added) > 0 {
 			log.Info("demo organisations added", "slugs", added)
+		}
+		if p.demoIDP, err = configureDemoIdentityProvider(ctx, cfg, log, p.store); err != nil {
+			p.close()
+			return nil, err
 		}
 	}
 	opt, stop, err := workers.OpenRedis(ctx, cfg)
@@ -136,18 +144,23 @@ in-process Redis-compatible queue; it starts listening when all that is done.`)
 		Queues:         stats,
 		Outbox:         stats,
 		TrustedProxies: cfg.TrustedProxies,
+		Store:          p.store,
 	}
+	// The read-only queue monitor, for platform operators (both modes).
+	monitor := workers.QueueMonitor(p.redis, "/ops/queues")
+	if c, ok := monitor.(io.Closer); ok {
+		defer c.Close()
+	}
+	deps.QueueMonitor = monitor
 
 	// Demo mode runs the whole platform in this process.
 	stopBackground := func() {}
 	if cfg.Demo() {
-		monitor := workers.QueueMonitor(p.redis, "/ops/queues")
-		if c, ok := monitor.(io.Closer); ok {
-			defer c.Close()
-		}
-		deps.QueueMonitor = monitor
 		if p.mailbox != nil {
 			deps.DemoMailbox = p.mailbox.Page
+		}
+		if p.demoIDP != nil {
+			deps.DemoIdentityProvider = p.demoIDP
 		}
 		client := asynq.NewClient(p.redis)
 		defer client.Close()
@@ -166,6 +179,26 @@ in-process Redis-compatible queue; it starts listening when all that is done.`)
 	}
 	defer func() { stopBackground() }()
 
+	// Sign-in with each organisation's own provider, and the browser
+	// sessions it opens.
+	if deps.SignIn, err = api.NewSignIn(p.store, cfg, log.With("component", "sign-in"), api.SignInOptions{}); err != nil {
+		return err
+	}
+	deps.Sessions = deps.SignIn
+
+	// The web pages; the queue monitor and the mailbox are in their menus
+	// when mounted (demo mode).
+	pageDeps := pages.Deps{Config: cfg, Logger: log.With("component", "pages"),
+		Notifications: p.store, Settings: pages.TenantSettings{Store: p.store}}
+	if deps.QueueMonitor != nil {
+		pageDeps.QueueMonitor = "/ops/queues"
+	}
+	if deps.DemoMailbox != nil {
+		pageDeps.DemoMailbox = mailbox.Path
+	}
+	if deps.Pages, err = pages.New(pageDeps); err != nil {
+		return err
+	}
 	app := api.NewServer(deps)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -262,6 +295,25 @@ func openSeparateRole(ctx context.Context, e env, role string) (*platform, error
 		}
 	}
 	return openPlatform(ctx, e, role)
+}
+
+// configureDemoIdentityProvider builds demo mode's OpenID provider (its
+// signing key kept in the data folder) and points each demo organisation
+// at it through the organisations' identity-provider settings, as an
+// operator would with tenants set-idp.
+func configureDemoIdentityProvider(ctx context.Context, cfg *homeward.Config, log *slog.Logger, store *tenants.Store) (*demoidp.Provider, error) {
+	idp, err := demoidp.New(cfg, log.With("component", "demo-idp"))
+	if err != nil {
+		return nil, err
+	}
+	changed, err := idp.ConfigureOrganisations(ctx, demoidp.TenantStore(store))
+	if err != nil {
+		return nil, fmt.Errorf("point the demo organisations at the demo identity provider: %w", err)
+	}
+	if len(changed) > 0 {
+		log.Info("demo organisations use the demo identity provider", "issuer", idp.Issuer(), "slugs", changed)
+	}
+	return idp, nil
 }
 
 // redisLogger sends go-redis's own messages (reconnection attempts) to slog

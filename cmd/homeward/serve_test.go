@@ -64,7 +64,20 @@ func startServe(t *testing.T, env map[string]string, base string) *server {
 
 func get(t *testing.T, u string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(u)
+	return getAs(t, u, "")
+}
+
+// getAs sends a GET with a bearer token ("" for none).
+func getAs(t *testing.T, u, bearer string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", u, err)
 	}
@@ -119,28 +132,37 @@ func TestDemoServe(t *testing.T) {
 	if c, m := readyz(t, s.url); c != 200 || m["database"] != "ok" || m["redis"] != "ok" {
 		t.Fatalf("/readyz = %d %v", c, m)
 	}
-	if c, _ := get(t, s.url+"/ops/queues"); c != 200 {
+	// The queue monitor and /metrics are for platform operators: Prometheus
+	// gets a platform token from the command line, while serve runs.
+	if c, _ := get(t, s.url+"/ops/queues"); c != 401 {
+		t.Fatalf("demo /ops/queues without a credential = %d, want 401", c)
+	}
+	ops := platformToken(t, env)
+	if c, _ := getAs(t, s.url+"/ops/queues", ops); c != 200 {
 		t.Fatalf("demo /ops/queues = %d, want the queue monitor", c)
+	}
+	if c, body := get(t, s.url+"/demo-idp/.well-known/openid-configuration"); c != 200 || !strings.Contains(body, `/demo-idp"`) {
+		t.Fatalf("demo /demo-idp discovery = %d %.200s, want the demo identity provider", c, body)
 	}
 	// The scheduler's first job goes through outbox, relay and worker in
 	// this process: the backlog drains to zero.
 	eventually(t, 20*time.Second, "the in-process worker drained the outbox", func() bool {
-		_, metrics := get(t, s.url+"/metrics")
+		_, metrics := getAs(t, s.url+"/metrics", ops)
 		return strings.Contains(metrics, "\nhomeward_outbox_backlog 0\n") && strings.Contains(metrics, `homeward_queue_tasks{queue="low",state="pending"} 0`)
 	})
 	if c := s.stop(); c != 0 {
 		t.Fatalf("serve exited %d after the signal:\n%s", c, s.stderr.String())
 	}
-	if !strings.Contains(s.stderr.String(), "demo organisations added") {
-		t.Fatalf("first start should seed:\n%s", s.stderr.String())
+	if !strings.Contains(s.stderr.String(), "demo organisations added") || !strings.Contains(s.stderr.String(), "demo organisations use the demo identity provider") {
+		t.Fatalf("first start should seed and point the organisations at the demo identity provider:\n%s", s.stderr.String())
 	}
 
 	again := startServe(t, env, "")
 	if c, _ := get(t, again.url+"/healthz"); c != 200 {
 		t.Fatalf("restart: /healthz = %d", c)
 	}
-	if strings.Contains(again.stderr.String(), "demo organisations added") {
-		t.Fatal("the second start seeded again")
+	if strings.Contains(again.stderr.String(), "demo organisations added") || strings.Contains(again.stderr.String(), "demo identity provider") {
+		t.Fatal("the second start seeded or configured again")
 	}
 	if _, out, _ := runHomeward(t, env, "tenants", "list"); strings.Count(out, "[demo]") != 4 || !strings.Contains(out, "partner-vn") {
 		t.Fatalf("after a restart want the same 4 demo organisations:\n%s", out)
@@ -172,8 +194,15 @@ func TestProductionServeDegrades(t *testing.T) {
 	if c, m := readyz(t, base); c != 200 || m["status"] != "ok" || m["redis"] != "ok" {
 		t.Fatalf("all up: /readyz = %d %v", c, m)
 	}
-	if c, _ := get(t, base+"/ops/queues"); c != 404 {
-		t.Fatalf("production /ops/queues = %d, want 404 (demo only until sign-in exists)", c)
+	// The queue monitor is there for platform operators only.
+	if c, _ := get(t, base+"/ops/queues"); c != 401 {
+		t.Fatalf("production /ops/queues without a credential = %d, want 401", c)
+	}
+	if c, _ := getAs(t, base+"/ops/queues", platformToken(t, env)); c != 200 {
+		t.Fatalf("production /ops/queues as a platform operator = %d, want 200", c)
+	}
+	if c, _ := get(t, base+"/demo-idp/.well-known/openid-configuration"); c != 404 {
+		t.Fatalf("production /demo-idp = %d, want 404 (demo only)", c)
 	}
 
 	rds.Stop()
@@ -278,4 +307,16 @@ func (p *proxy) cut() {
 		c.Close()
 	}
 	p.conns = nil
+}
+
+// platformToken makes a platform operator's API token with homeward tokens
+// create --platform, as an operator would for Prometheus.
+func platformToken(t *testing.T, env map[string]string) string {
+	t.Helper()
+	code, out, errOut := runHomeward(t, env, "tokens", "create", "--platform", "--name", "prometheus", "--expires", "1d")
+	if code != 0 {
+		t.Fatalf("tokens create --platform: %d %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return lines[len(lines)-1]
 }

@@ -4,7 +4,10 @@
 # the redis-server binary, which the queue tests start privately to stop and
 # restart it). Starts them when installed but stopped; installs them with
 # apt-get when missing and running as root on Debian; otherwise stops with a
-# message saying what to do. Used by `make test`; safe to run again.
+# message saying what to do. Also installs Debian's chromium (and the Noto
+# fonts, for Lao and Thai) for the browser tests (web/browsertest) when
+# missing and running as root on Debian; elsewhere those tests skip, or fail
+# under CI=true. Used by `make test`; safe to run again.
 set -euo pipefail
 
 say() { printf 'ensure-services: %s\n' "$*" >&2; }
@@ -59,6 +62,19 @@ ensure_redis() {
 	wait_for 6379 || { say "Redis did not come up on 127.0.0.1:6379"; exit 1; }
 }
 
+ensure_chromium() {
+	if [ -n "${HOMEWARD_CHROMIUM:-}" ] || command -v chromium >/dev/null || [ -x /usr/lib/chromium/chromium ]; then
+		return 0
+	fi
+	if can_install; then
+		say "installing chromium for the browser tests"
+		apt_install chromium fonts-noto-core
+	else
+		say "chromium is not installed: the browser tests will be skipped (they fail under CI=true); install Debian's chromium or set HOMEWARD_CHROMIUM"
+	fi
+}
+
 if [ -z "${HOMEWARD_TEST_DATABASE_URL:-}" ]; then ensure_postgres; fi
 ensure_redis
+ensure_chromium
 say "PostgreSQL and Redis are reachable"

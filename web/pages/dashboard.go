@@ -1,0 +1,83 @@
+package pages
+
+import (
+	"slices"
+	"time"
+
+	"github.com/afesip/homeward/tenants"
+)
+
+// card is one part of the dashboard: a heading, and what there is (for
+// now, what will be there), with links.
+type card struct {
+	Title, Text string // message keys
+	Links       []link
+}
+
+// dashboardCard is a card and who sees it.
+type dashboardCard struct {
+	card
+	roles []tenants.Role                  // any of these roles, or
+	perm  tenants.Permission              // this permission ("" when roles decide)
+	links func(*tenants.Principal) []link // built when shown
+}
+
+// dashboardCards are the dashboard's placeholders, in order; a member sees
+// each card one of their roles opens, once. Features replace a card's
+// empty state with their own content as they arrive.
+var dashboardCards = []dashboardCard{
+	{card: card{Title: "card.cases", Text: "card.cases_empty"},
+		roles: []tenants.Role{tenants.RoleCaseManager, tenants.RoleSocialWorker, tenants.RoleCounsellor,
+			tenants.RoleMedicalOfficer, tenants.RoleLawyer, tenants.RoleOutreachWorker}},
+	{card: card{Title: "card.handoffs", Text: "card.handoffs_empty"},
+		roles: []tenants.Role{tenants.RoleCaseManager, tenants.RoleSocialWorker}},
+	{card: card{Title: "card.prevention", Text: "card.prevention_empty"},
+		roles: []tenants.Role{tenants.RoleOutreachWorker, tenants.RoleVillageVolunteer}},
+	{card: card{Title: "card.donations", Text: "card.donations_empty"},
+		roles: []tenants.Role{tenants.RoleFinanceOfficer, tenants.RoleTenantAdmin}},
+	{card: card{Title: "card.admin", Text: "card.admin_text"}, perm: tenants.PermMembersRead,
+		links: func(pr *tenants.Principal) []link {
+			l := []link{{Href: PathMembers, Key: "nav_members"}, {Href: PathAPITokens, Key: "nav_api_tokens"}}
+			if pr.Can(tenants.PermSettingsRead) {
+				l = append(l, link{Href: PathIdentityProvider, Key: "nav_identity_provider"})
+			}
+			return l
+		}},
+	{card: card{Title: "card.audit", Text: "card.audit_empty"}, perm: tenants.PermAuditRead},
+	{card: card{Title: "card.operations", Text: "card.operations_text"}, perm: tenants.PermOrganisations},
+}
+
+// dashboardPage is the dashboard's own part of the view.
+type dashboardPage struct {
+	Today    string // in the member's language and calendar
+	TodayISO string
+	Roles    []string // message keys of the member's roles
+	Cards    []card
+}
+
+func (p *Pages) dashboard(r *request) *dashboardPage {
+	pr := r.principal
+	now := p.deps.Now()
+	if loc, err := time.LoadLocation(r.settings["time_zone"]); err == nil && r.settings["time_zone"] != "" {
+		now = now.In(loc)
+	} else {
+		now = now.UTC()
+	}
+	d := &dashboardPage{Today: r.locale.Date(now), TodayISO: now.Format(time.DateOnly)}
+	for _, role := range tenants.Roles { // the table's order, not the session's
+		if pr.Has(role) {
+			d.Roles = append(d.Roles, "role."+string(role))
+		}
+	}
+	for _, dc := range dashboardCards {
+		if !slices.ContainsFunc(dc.roles, pr.Has) && (dc.perm == "" || !pr.Can(dc.perm)) {
+			continue
+		}
+		c := dc.card
+		if dc.links != nil {
+			c.Links = dc.links(pr)
+		}
+		d.Cards = append(d.Cards, c)
+	}
+	return d
+}

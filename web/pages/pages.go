@@ -1,0 +1,392 @@
+// Package pages is Homeward's server-rendered web interface: html/template
+// pages (embedded), in the reader's language (web/i18n), with htmx and the
+// stylesheet served from web/static. Every page works without script and
+// on a 360-pixel-wide screen; every page carries "Leave quickly".
+//
+// Who is signed in comes from sign-in's middleware, which puts the
+// principal into the request's context (tenants.PrincipalFrom); a page that
+// needs a member sends anyone else to /login. Titles and addresses name no
+// case detail: a title is always a message key, never data.
+package pages
+
+import (
+	"context"
+	"crypto/subtle"
+	"embed"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	homeward "github.com/afesip/homeward"
+	"github.com/afesip/homeward/api"
+	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/web/i18n"
+	"github.com/afesip/homeward/web/static"
+)
+
+// LanguageCookie holds the language chosen with the picker on this device.
+const LanguageCookie = "homeward_lang"
+
+// Paths of the pages, and of sign-in's routes that the pages link or post to.
+const (
+	PathHome             = "/"
+	PathLeave            = "/leave"
+	PathLanguage         = "/language"
+	PathMembers          = "/settings/members"
+	PathAPITokens        = "/settings/api-tokens"
+	PathIdentityProvider = "/settings/identity-provider"
+	PathLogin            = "/login"       // sign-in (issue 4)
+	PathLogout           = "/logout"      // POST, csrf_token
+	PathSwitch           = "/auth/switch" // POST, csrf_token and tenant (a slug)
+)
+
+// Notifications counts a member's unread notifications (*tenants.Store).
+type Notifications interface {
+	UnreadNotifications(ctx context.Context, tenant, member uuid.UUID) (int64, error)
+}
+
+// Settings reads an organisation's settings (default_language, time_zone);
+// TenantSettings adapts *tenants.Store.
+type Settings interface {
+	OrganisationSettings(ctx context.Context, tenant uuid.UUID) (map[string]string, error)
+}
+
+// Organisation is one organisation a member belongs to, for the switcher.
+type Organisation struct {
+	Slug, Name string
+}
+
+// Memberships lists the organisations the principal's identity belongs to
+// (sign-in provides it; until then the switcher shows the current one).
+type Memberships interface {
+	Organisations(ctx context.Context, p *tenants.Principal) ([]Organisation, error)
+}
+
+// LocaleSaver stores a member's chosen language with their membership, so
+// it follows them to every device (sign-in provides it; until then the
+// choice is kept in a cookie on this device).
+type LocaleSaver interface {
+	SetMemberLocale(ctx context.Context, p *tenants.Principal, lang string) error
+}
+
+// Deps is what the pages need. Config is required; every other field may be
+// nil, and the pages do without it (no count, no switcher, ...).
+type Deps struct {
+	Config        *homeward.Config
+	Logger        *slog.Logger
+	Notifications Notifications
+	Settings      Settings
+	Memberships   Memberships
+	LocaleSaver   LocaleSaver
+	// QueueMonitor is where the queue monitor is mounted ("" when it is
+	// not), for the platform operator's menu.
+	QueueMonitor string
+	// DemoMailbox is where demo mode's mailbox is ("" when absent).
+	DemoMailbox string
+	// Now is the clock (tests set it); nil is time.Now.
+	Now func() time.Time
+}
+
+// Pages serves the pages; it implements api.Pages.
+type Pages struct {
+	deps      Deps
+	catalogue *i18n.Catalogue
+	templates map[string]*template.Template
+	secure    bool // the language cookie is Secure (https)
+}
+
+var _ api.Pages = (*Pages)(nil)
+
+//go:embed templates
+var templateFiles embed.FS
+
+// pageTemplates are the pages drawn in layout.html; neutral.html stands
+// alone (it must look like nothing of Homeward).
+var pageTemplates = []string{"landing", "dashboard", "placeholder", "forbidden"}
+
+// New loads the messages and templates.
+func New(deps Deps) (*Pages, error) {
+	if deps.Config == nil {
+		return nil, fmt.Errorf("pages: Deps.Config is required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	catalogue, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
+	p := &Pages{deps: deps, catalogue: catalogue, templates: map[string]*template.Template{}}
+	p.secure = deps.Config.BaseURL != nil && deps.Config.BaseURL.Scheme == "https"
+	funcs := template.FuncMap{"asset": static.Path}
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("pages: %w", err)
+	}
+	for _, name := range pageTemplates {
+		t, err := template.Must(layout.Clone()).ParseFS(templateFiles, "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("pages: %w", err)
+		}
+		p.templates[name] = t
+	}
+	if p.templates["neutral"], err = template.New("neutral.html").Funcs(funcs).ParseFS(templateFiles, "templates/neutral.html"); err != nil {
+		return nil, fmt.Errorf("pages: %w", err)
+	}
+	return p, nil
+}
+
+// TenantSettings reads settings through the tenant store (an InTenant
+// transaction), for Deps.Settings.
+type TenantSettings struct{ Store *tenants.Store }
+
+// OrganisationSettings returns the organisation's settings.
+func (s TenantSettings) OrganisationSettings(ctx context.Context, tenant uuid.UUID) (map[string]string, error) {
+	var m map[string]string
+	err := s.Store.InTenant(ctx, tenant, func(tx *gorm.DB) (err error) {
+		m, err = tenants.Settings(tx)
+		return err
+	})
+	return m, err
+}
+
+// view is what layout.html draws; Page is the page's own part.
+type view struct {
+	L             *i18n.Locale
+	TitleKey      string // a message key: titles never carry data
+	Principal     *tenants.Principal
+	OrgName       string
+	Organisations []orgOption // two or more: the switcher
+	Nav           []link
+	Unread        string // the notifications line; "" when unknown
+	CSRF          string
+	Path          string // this page, for the language form's return
+	Languages     []orgOption
+	Demo          bool
+	DemoMailbox   string
+	Page          any
+}
+
+type link struct {
+	Href, Key string
+	Current   bool
+}
+
+// orgOption is one choice of a select (an organisation, a language).
+type orgOption struct {
+	Value, Name, Lang string
+	Current           bool
+}
+
+// request is what every page works out first.
+type request struct {
+	principal *tenants.Principal
+	settings  map[string]string
+	locale    *i18n.Locale
+}
+
+func (p *Pages) begin(c *fiber.Ctx) *request {
+	r := &request{principal: tenants.PrincipalFrom(c.UserContext())}
+	member := ""
+	if r.principal != nil {
+		member = r.principal.Locale
+		if p.deps.Settings != nil && r.principal.TenantID != uuid.Nil {
+			s, err := p.deps.Settings.OrganisationSettings(c.UserContext(), r.principal.TenantID)
+			if err != nil {
+				// Degrade: the page still works in the browser's language.
+				p.deps.Logger.Warn("pages: organisation settings", "err", err)
+			}
+			r.settings = s
+		}
+	}
+	lang := i18n.Choose(member, c.Cookies(LanguageCookie), c.Get(fiber.HeaderAcceptLanguage), r.settings["default_language"])
+	r.locale = p.catalogue.Locale(lang)
+	return r
+}
+
+// frame fills the layout's part of a view.
+func (p *Pages) frame(c *fiber.Ctx, r *request, titleKey, current string, page any) *view {
+	v := &view{
+		L: r.locale, TitleKey: titleKey, Principal: r.principal, Path: c.Path(),
+		Demo: p.deps.Config.Demo(), DemoMailbox: p.deps.DemoMailbox, Page: page,
+	}
+	for _, lang := range i18n.Languages {
+		v.Languages = append(v.Languages, orgOption{Value: lang, Name: i18n.Endonyms[lang], Lang: lang, Current: lang == r.locale.Lang})
+	}
+	pr := r.principal
+	if pr == nil {
+		return v
+	}
+	v.CSRF = pr.CSRFToken
+	v.OrgName = pr.TenantName
+	if v.OrgName == "" {
+		v.OrgName = r.locale.T("organisation_platform")
+	}
+	if p.deps.Memberships != nil {
+		orgs, err := p.deps.Memberships.Organisations(c.UserContext(), pr)
+		if err != nil {
+			p.deps.Logger.Warn("pages: memberships", "err", err)
+		}
+		if len(orgs) > 1 {
+			for _, o := range orgs {
+				v.Organisations = append(v.Organisations, orgOption{Value: o.Slug, Name: o.Name, Current: o.Slug == pr.TenantSlug})
+			}
+		}
+	}
+	v.Nav = navigation(pr, p.deps.QueueMonitor, current)
+	if p.deps.Notifications != nil && pr.Actor.MemberID != nil && pr.TenantID != uuid.Nil {
+		n, err := p.deps.Notifications.UnreadNotifications(c.UserContext(), pr.TenantID, *pr.Actor.MemberID)
+		switch {
+		case err != nil:
+			p.deps.Logger.Warn("pages: unread notifications", "err", err)
+		case n == 0:
+			v.Unread = r.locale.T("notifications_none")
+		default:
+			v.Unread = r.locale.Plural("notifications_unread", n)
+		}
+	}
+	return v
+}
+
+// navigation is the menu the principal's roles open.
+func navigation(pr *tenants.Principal, queueMonitor, current string) []link {
+	nav := []link{{Href: PathHome, Key: "nav_dashboard"}}
+	if pr.Can(tenants.PermMembersRead) {
+		nav = append(nav, link{Href: PathMembers, Key: "nav_members"}, link{Href: PathAPITokens, Key: "nav_api_tokens"})
+	}
+	if pr.Can(tenants.PermSettingsRead) {
+		nav = append(nav, link{Href: PathIdentityProvider, Key: "nav_identity_provider"})
+	}
+	if pr.Can(tenants.PermOperations) && queueMonitor != "" {
+		nav = append(nav, link{Href: queueMonitor, Key: "nav_queue_monitor"})
+	}
+	for i := range nav {
+		nav[i].Current = nav[i].Href == current
+	}
+	return nav
+}
+
+// render draws the page name with v.
+func (p *Pages) render(c *fiber.Ctx, status int, name string, v any) error {
+	var out strings.Builder
+	if err := p.execute(&out, name, v); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Status(status).SendString(out.String())
+}
+
+func (p *Pages) execute(w io.Writer, name string, v any) error {
+	t := p.templates[name]
+	entry := "layout"
+	if name == "neutral" {
+		entry = "neutral.html"
+	}
+	if err := t.ExecuteTemplate(w, entry, v); err != nil {
+		return fmt.Errorf("pages: %s: %w", name, err)
+	}
+	return nil
+}
+
+// Home is GET /: the member's dashboard, or the welcome page with its
+// "Sign in" button for anyone not signed in.
+func (p *Pages) Home(c *fiber.Ctx) error {
+	r := p.begin(c)
+	if r.principal == nil {
+		return p.render(c, fiber.StatusOK, "landing", p.frame(c, r, "landing.title", PathHome, nil))
+	}
+	return p.render(c, fiber.StatusOK, "dashboard", p.frame(c, r, "dashboard.title", PathHome, p.dashboard(r)))
+}
+
+// Leave is GET /leave, the neutral page "Leave quickly" opens: a recipe,
+// in the reader's language, with nothing of Homeward on it (no menu, no
+// name, no script).
+func (p *Pages) Leave(c *fiber.Ctx) error {
+	r := p.begin(c)
+	return p.render(c, fiber.StatusOK, "neutral", struct{ L *i18n.Locale }{r.locale})
+}
+
+// SetLanguage is POST /language (form: lang, next, and csrf_token when
+// signed in): it keeps the choice in a cookie on this device, and with the
+// member's membership when signed in, then returns to next (a path of
+// this site).
+func (p *Pages) SetLanguage(c *fiber.Ctx) error {
+	lang := c.FormValue("lang")
+	if !i18n.Supported(lang) {
+		return homeward.Invalid(map[string]string{"lang": "one of " + strings.Join(i18n.Languages, ", ")})
+	}
+	if pr := tenants.PrincipalFrom(c.UserContext()); pr != nil {
+		if pr.CSRFToken == "" || subtle.ConstantTimeCompare([]byte(c.FormValue("csrf_token")), []byte(pr.CSRFToken)) != 1 {
+			return homeward.Errorf(homeward.EFORBIDDEN, "the form has expired: reload the page and try again")
+		}
+		if p.deps.LocaleSaver != nil {
+			if err := p.deps.LocaleSaver.SetMemberLocale(c.UserContext(), pr, lang); err != nil {
+				return err
+			}
+		}
+	}
+	c.Cookie(&fiber.Cookie{
+		Name: LanguageCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
+		Secure: p.secure, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+	})
+	return c.Redirect(localPath(c.FormValue("next")), fiber.StatusSeeOther)
+}
+
+// localPath is next when it is a path of this site, else /: a form field
+// must not send anyone elsewhere. The query is dropped.
+func localPath(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil ||
+		!strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") {
+		return PathHome
+	}
+	return u.EscapedPath()
+}
+
+// signInFirst is the address that signs in and comes back to path.
+func signInFirst(path string) string {
+	return PathLogin + "?" + url.Values{"next": {path}}.Encode()
+}
+
+// placeholder serves a page of sign-in's settings that is not built yet,
+// to members whose roles open it.
+func (p *Pages) placeholder(c *fiber.Ctx, path, titleKey string, perm tenants.Permission) error {
+	r := p.begin(c)
+	if r.principal == nil {
+		return c.Redirect(signInFirst(path), fiber.StatusSeeOther)
+	}
+	if !r.principal.Can(perm) {
+		return p.render(c, fiber.StatusForbidden, "forbidden", p.frame(c, r, "forbidden.title", path, nil))
+	}
+	return p.render(c, fiber.StatusOK, "placeholder", p.frame(c, r, titleKey, path, nil))
+}
+
+// Members is GET /settings/members (tenant admins, auditors).
+func (p *Pages) Members(c *fiber.Ctx) error {
+	return p.placeholder(c, PathMembers, "settings.members_title", tenants.PermMembersRead)
+}
+
+// APITokens is GET /settings/api-tokens (tenant admins, auditors).
+func (p *Pages) APITokens(c *fiber.Ctx) error {
+	return p.placeholder(c, PathAPITokens, "settings.api_tokens_title", tenants.PermMembersRead)
+}
+
+// IdentityProvider is GET /settings/identity-provider (tenant admins,
+// auditors).
+func (p *Pages) IdentityProvider(c *fiber.Ctx) error {
+	return p.placeholder(c, PathIdentityProvider, "settings.identity_provider_title", tenants.PermSettingsRead)
+}
+
+// Asset is GET /static/:file (web/static).
+func (p *Pages) Asset(c *fiber.Ctx) error { return static.Serve(c) }
