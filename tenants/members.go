@@ -174,6 +174,11 @@ func (s *Store) SetMemberDisabled(ctx context.Context, id uuid.UUID, disabled bo
 			if err := Audit(tx, AuditEntry{Action: action, RecordType: "membership", RecordID: id}); err != nil {
 				return err
 			}
+			if disabled { // re-enabling must not bring back a session from before
+				if err := tx.Where("membership_id = ?", id).Delete(&sessionRow{}).Error; err != nil {
+					return err
+				}
+			}
 		}
 		out = row.member()
 		return nil

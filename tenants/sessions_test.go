@@ -173,3 +173,34 @@ func TestSessionEndsWithItsMembership(t *testing.T) {
 		t.Fatal("EndSessionsOf left a session of the membership")
 	}
 }
+
+// TestDisablingEndsSessions: a session from before a member was disabled
+// does not come back when the member is enabled again; a colleague's
+// session is untouched (the control).
+func TestDisablingEndsSessions(t *testing.T) {
+	s := tenanttest.OpenPostgres(t)
+	ctx := context.Background()
+	tenant := orgWithProvider(t, s, testIssuer)
+	admin := signIn(t, s, tenant, "admin", "g-tenant_admin")
+	_, member, err := s.SignIn(ctx, tenant, testIssuer, "carol", []string{"staff"})
+	must(t, err)
+	_, colleague, err := s.SignIn(ctx, tenant, testIssuer, "dara", []string{"staff"})
+	must(t, err)
+	now := time.Now()
+	old, _, err := s.StartSession(ctx, tenant, member.ID, "", now)
+	must(t, err)
+	kept, _, err := s.StartSession(ctx, tenant, colleague.ID, "", now)
+	must(t, err)
+
+	actx := tenants.WithPrincipal(ctx, admin)
+	_, err = s.SetMemberDisabled(actx, member.ID, true)
+	must(t, err)
+	_, err = s.SetMemberDisabled(actx, member.ID, false)
+	must(t, err)
+	if got, _ := s.SessionByID(ctx, old, now); got != nil {
+		t.Fatal("the session from before the member was disabled came back with re-enabling")
+	}
+	if got, _ := s.SessionByID(ctx, kept, now); got == nil {
+		t.Fatal("control: a colleague's session ended")
+	}
+}
