@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -52,10 +51,15 @@ func (p *platform) close() {
 // openPlatform loads the configuration and connects (openStore migrates a
 // demo SQLite database); serve in demo mode seeds the demo organisations once
 // and points them at the demo identity provider.
-func openPlatform(ctx context.Context, e env, role string) (*platform, error) {
+func openPlatform(ctx context.Context, e env, role string, prepare func(*homeward.Config) error) (*platform, error) {
 	cfg, log, err := loadConfig(e)
 	if err != nil {
 		return nil, err
+	}
+	if prepare != nil {
+		if err := prepare(cfg); err != nil {
+			return nil, err
+		}
 	}
 	log = log.With("role", role)
 	redis.SetLogger(redisLogger{log.With("component", "go-redis")})
@@ -121,7 +125,28 @@ in-process Redis-compatible queue; it starts listening when all that is done.`)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	p, err := openPlatform(ctx, e, "serve")
+	// With port 0 (tests) the port is only known once bound, and the base
+	// URL (the demo provider's issuer, sign-in redirects) needs it: bind
+	// first in that case. Otherwise listening starts when all is ready.
+	var early net.Listener
+	reservePort := func(cfg *homeward.Config) error {
+		if _, port, _ := net.SplitHostPort(cfg.Addr); port != "0" {
+			return nil
+		}
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return homeward.Invalid(map[string]string{"HOMEWARD_ADDR": fmt.Sprintf("cannot listen on %s: %v", cfg.Addr, err)})
+		}
+		early = ln
+		if cfg.BaseURL.Port() == "0" {
+			cfg.BaseURL.Host = net.JoinHostPort(cfg.BaseURL.Hostname(), strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+		}
+		return nil
+	}
+	p, err := openPlatform(ctx, e, "serve", reservePort)
+	if early != nil {
+		defer early.Close()
+	}
 	if err != nil {
 		return err
 	}
@@ -200,9 +225,11 @@ in-process Redis-compatible queue; it starts listening when all that is done.`)
 		return err
 	}
 	app := api.NewServer(deps)
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return homeward.Invalid(map[string]string{"HOMEWARD_ADDR": fmt.Sprintf("cannot listen on %s: %v", cfg.Addr, err)})
+	ln := early
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return homeward.Invalid(map[string]string{"HOMEWARD_ADDR": fmt.Sprintf("cannot listen on %s: %v", cfg.Addr, err)})
+		}
 	}
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
@@ -211,7 +238,7 @@ in-process Redis-compatible queue; it starts listening when all that is done.`)
 	if cfg.Demo() {
 		mode = "demo mode: demo data, in-process queue; not for real cases"
 	}
-	fmt.Fprintf(e.stdout, "Homeward is running at %s (%s)\n", listenURL(cfg, ln.Addr()), mode)
+	fmt.Fprintf(e.stdout, "Homeward is running at %s (%s)\n", cfg.BaseURL, mode)
 	log.Info("listening", "addr", ln.Addr().String(), "mode", cfg.Mode)
 
 	select {
@@ -228,16 +255,6 @@ in-process Redis-compatible queue; it starts listening when all that is done.`)
 	stopBackground()
 	stopBackground = func() {}
 	return nil
-}
-
-// listenURL is the address to print: the base URL, with the real port when
-// the configured one was 0 (tests) and the base URL was derived from it.
-func listenURL(cfg *homeward.Config, addr net.Addr) string {
-	u := *cfg.BaseURL
-	if tcp, ok := addr.(*net.TCPAddr); ok && u.Port() == "0" {
-		u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(tcp.Port))
-	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 func workerCmd(ctx context.Context, e env, args []string) error {
@@ -294,7 +311,7 @@ func openSeparateRole(ctx context.Context, e env, role string) (*platform, error
 			return nil, errors.New("in demo mode serve runs the " + role + " itself (its queue lives in the serve process); set HOMEWARD_REDIS_URL to run it apart")
 		}
 	}
-	return openPlatform(ctx, e, role)
+	return openPlatform(ctx, e, role, nil)
 }
 
 // configureDemoIdentityProvider builds demo mode's OpenID provider (its

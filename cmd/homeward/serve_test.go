@@ -141,7 +141,7 @@ func TestDemoServe(t *testing.T) {
 	if c, _ := getAs(t, s.url+"/ops/queues", ops); c != 200 {
 		t.Fatalf("demo /ops/queues = %d, want the queue monitor", c)
 	}
-	if c, body := get(t, s.url+"/demo-idp/.well-known/openid-configuration"); c != 200 || !strings.Contains(body, `/demo-idp"`) {
+	if c, body := get(t, s.url+"/demo-idp/.well-known/openid-configuration"); c != 200 || !strings.Contains(body, `"issuer":"`+s.url+`/demo-idp"`) {
 		t.Fatalf("demo /demo-idp discovery = %d %.200s, want the demo identity provider", c, body)
 	}
 	// The scheduler's first job goes through outbox, relay and worker in
@@ -157,6 +157,10 @@ func TestDemoServe(t *testing.T) {
 		t.Fatalf("first start should seed and point the organisations at the demo identity provider:\n%s", s.stderr.String())
 	}
 
+	// Restart on the port the first start was given: same base URL, so
+	// nothing to seed or reconfigure.
+	u, _ := url.Parse(s.url)
+	env["HOMEWARD_ADDR"] = u.Host
 	again := startServe(t, env, "")
 	if c, _ := get(t, again.url+"/healthz"); c != 200 {
 		t.Fatalf("restart: /healthz = %d", c)
