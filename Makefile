@@ -17,6 +17,7 @@ services:
 ## browser: the browser tests alone (headless chromium; a failing test leaves a screenshot in test-artifacts/)
 browser: services
 	$(GO) test -race -count=1 ./web/browsertest/
+	$(GO) test -race -count=1 -run '^TestBrowser' ./cmd/homeward/
 
 vet:
 	$(GO) vet ./...

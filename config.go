@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -67,8 +68,30 @@ type Config struct {
 	// believed when telling clients apart (rate limiting).
 	TrustedProxies []netip.Prefix
 
+	// OperatorSignIn is the platform operators' own OpenID provider
+	// (HOMEWARD_OPERATOR_*), through which they sign in to the browser at
+	// /login?operator=1. Nil when not configured: operators then work from
+	// the command line and with platform API tokens only (demo serve uses
+	// the demo provider's operator client instead).
+	OperatorSignIn *OperatorSignIn
+
 	LogLevel slog.Level
 }
+
+// OperatorSignIn is the platform-level OpenID provider of the platform
+// operators: someone whose ID token, verified like an organisation's, lists
+// Group in its GroupsClaim signs in as platform_operator, with no
+// organisation.
+type OperatorSignIn struct {
+	Issuer       string // HOMEWARD_OPERATOR_ISSUER, exactly as the provider's ID tokens name it
+	ClientID     string // HOMEWARD_OPERATOR_CLIENT_ID
+	ClientSecret string // HOMEWARD_OPERATOR_CLIENT_SECRET; "" for a public client (PKCE only)
+	GroupsClaim  string // HOMEWARD_OPERATOR_GROUPS_CLAIM, by default "groups"
+	Group        string // HOMEWARD_OPERATOR_GROUP: the group that makes someone a platform operator
+}
+
+// operatorGroupsClaim is the claim name syntax (tenants' groups claims too).
+var operatorGroupsClaim = regexp.MustCompile(`^[A-Za-z0-9_.:/-]{1,100}$`)
 
 // Demo reports whether demo-only parts may run.
 func (c *Config) Demo() bool { return c.Mode == ModeDemo }
@@ -80,6 +103,7 @@ func (c *Config) MasterKeyFile() string { return filepath.Join(c.DataDir, "maste
 var secrets = []string{
 	"HOMEWARD_DATABASE_URL", "HOMEWARD_DATABASE_OWNER_URL", "HOMEWARD_REDIS_URL",
 	"HOMEWARD_MASTER_KEY", "HOMEWARD_MASTER_KEY_PREVIOUS", "HOMEWARD_SMTP_URL",
+	"HOMEWARD_OPERATOR_CLIENT_SECRET",
 }
 
 // LoadConfig reads the configuration from getenv. In demo mode it creates the
@@ -265,6 +289,8 @@ func LoadConfig(getenv func(string) string) (*Config, []string, error) {
 		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
 
+	c.OperatorSignIn = loadOperatorSignIn(get, prod, problems)
+
 	switch lvl := strings.ToLower(get("HOMEWARD_LOG_LEVEL")); lvl {
 	case "", "info":
 		c.LogLevel = slog.LevelInfo
@@ -297,6 +323,59 @@ func LoadConfig(getenv func(string) string) (*Config, []string, error) {
 		}
 	}
 	return c, warnings, nil
+}
+
+// loadOperatorSignIn reads HOMEWARD_OPERATOR_*: all optional, but once the
+// issuer is set the client id and the group are required, and none of the
+// others may be set without it (a half-configured sign-in is a mistake to
+// report, not to ignore).
+func loadOperatorSignIn(get func(string) string, prod bool, problems FieldErrors) *OperatorSignIn {
+	o := &OperatorSignIn{
+		Issuer:       get("HOMEWARD_OPERATOR_ISSUER"),
+		ClientID:     get("HOMEWARD_OPERATOR_CLIENT_ID"),
+		ClientSecret: get("HOMEWARD_OPERATOR_CLIENT_SECRET"),
+		GroupsClaim:  get("HOMEWARD_OPERATOR_GROUPS_CLAIM"),
+		Group:        get("HOMEWARD_OPERATOR_GROUP"),
+	}
+	if o.Issuer == "" {
+		var set []string
+		for _, name := range []string{"HOMEWARD_OPERATOR_CLIENT_ID", "HOMEWARD_OPERATOR_CLIENT_SECRET", "HOMEWARD_OPERATOR_GROUPS_CLAIM", "HOMEWARD_OPERATOR_GROUP"} {
+			if get(name) != "" {
+				set = append(set, name)
+			}
+		}
+		if len(set) > 0 {
+			problems.Add("HOMEWARD_OPERATOR_ISSUER", "required when "+strings.Join(set, ", ")+" is set: the platform operators' OpenID provider, such as https://login.example.org/realms/operators")
+		}
+		return nil
+	}
+	want := "expected the https URL of the platform operators' OpenID provider, exactly as its ID tokens name it (no query or fragment)"
+	if !prod {
+		want = "expected the http(s) URL of the platform operators' OpenID provider, exactly as its ID tokens name it (no query or fragment)"
+	}
+	u, err := url.Parse(o.Issuer)
+	switch {
+	case err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" || len(o.Issuer) > 500:
+		problems.Add("HOMEWARD_OPERATOR_ISSUER", want)
+	case u.Scheme == "https", u.Scheme == "http" && !prod:
+	default:
+		problems.Add("HOMEWARD_OPERATOR_ISSUER", want)
+	}
+	if o.ClientID == "" || len(o.ClientID) > 500 {
+		problems.Add("HOMEWARD_OPERATOR_CLIENT_ID", "required with HOMEWARD_OPERATOR_ISSUER: the client id Homeward has at that provider")
+	}
+	if len(o.ClientSecret) > 2000 {
+		problems.Add("HOMEWARD_OPERATOR_CLIENT_SECRET", "at most 2000 characters")
+	}
+	if o.GroupsClaim == "" {
+		o.GroupsClaim = "groups"
+	} else if !operatorGroupsClaim.MatchString(o.GroupsClaim) {
+		problems.Add("HOMEWARD_OPERATOR_GROUPS_CLAIM", "expected a claim name such as groups (letters, digits, _ . : / -)")
+	}
+	if o.Group == "" || len(o.Group) > 200 {
+		problems.Add("HOMEWARD_OPERATOR_GROUP", "required with HOMEWARD_OPERATOR_ISSUER: the provider group whose members are platform operators (at most 200 characters)")
+	}
+	return o
 }
 
 // fileURL is the file:// URL of a folder, made absolute (a relative path

@@ -163,3 +163,97 @@ func TestDemoConfig(t *testing.T) {
 		t.Fatal("production accepted SQLite")
 	}
 }
+
+// TestOperatorSignInConfig: the platform operators' provider is optional;
+// once its issuer is set the client id and the group are required, the
+// groups claim defaults to groups, the secret may come from a file, and
+// nothing of it may be set without the issuer. Each refusal names its
+// variable beside a valid control.
+func TestOperatorSignInConfig(t *testing.T) {
+	// Control: unset, no operator sign-in.
+	if cfg, _, err := homeward.LoadConfig(envOf(production())); err != nil || cfg.OperatorSignIn != nil {
+		t.Fatalf("unset: %v %+v", err, cfg.OperatorSignIn)
+	}
+	operator := func() map[string]string {
+		env := production()
+		env["HOMEWARD_OPERATOR_ISSUER"] = "https://login.example.org/realms/operators"
+		env["HOMEWARD_OPERATOR_CLIENT_ID"] = "homeward-operators"
+		env["HOMEWARD_OPERATOR_CLIENT_SECRET"] = "s3cret"
+		env["HOMEWARD_OPERATOR_GROUP"] = "homeward-platform-operators"
+		return env
+	}
+	cfg, _, err := homeward.LoadConfig(envOf(operator()))
+	if err != nil {
+		t.Fatalf("valid operator sign-in refused: %v", err)
+	}
+	want := homeward.OperatorSignIn{Issuer: "https://login.example.org/realms/operators", ClientID: "homeward-operators",
+		ClientSecret: "s3cret", GroupsClaim: "groups", Group: "homeward-platform-operators"}
+	if cfg.OperatorSignIn == nil || *cfg.OperatorSignIn != want {
+		t.Fatalf("operator sign-in = %+v, want %+v", cfg.OperatorSignIn, want)
+	}
+	// A public client (no secret) and another groups claim.
+	env := operator()
+	delete(env, "HOMEWARD_OPERATOR_CLIENT_SECRET")
+	env["HOMEWARD_OPERATOR_GROUPS_CLAIM"] = "roles"
+	if cfg, _, err := homeward.LoadConfig(envOf(env)); err != nil || cfg.OperatorSignIn.ClientSecret != "" || cfg.OperatorSignIn.GroupsClaim != "roles" {
+		t.Fatalf("public client, roles claim: %v %+v", err, cfg)
+	}
+	// The secret from a file.
+	file := filepath.Join(t.TempDir(), "operator-secret")
+	if err := os.WriteFile(file, []byte("from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env = operator()
+	delete(env, "HOMEWARD_OPERATOR_CLIENT_SECRET")
+	env["HOMEWARD_OPERATOR_CLIENT_SECRET_FILE"] = file
+	if cfg, _, err := homeward.LoadConfig(envOf(env)); err != nil || cfg.OperatorSignIn.ClientSecret != "from-a-file" {
+		t.Fatalf("secret from a file: %v %+v", err, cfg)
+	}
+	// Demo mode accepts a plain-http issuer (a provider on the same host).
+	demo := map[string]string{"HOMEWARD_DATA_DIR": t.TempDir(), "HOMEWARD_OPERATOR_ISSUER": "http://idp.internal:8081/realms/ops",
+		"HOMEWARD_OPERATOR_CLIENT_ID": "homeward", "HOMEWARD_OPERATOR_GROUP": "ops"}
+	if cfg, _, err := homeward.LoadConfig(envOf(demo)); err != nil || cfg.OperatorSignIn == nil || cfg.OperatorSignIn.Issuer != demo["HOMEWARD_OPERATOR_ISSUER"] {
+		t.Fatalf("demo with an http issuer: %v", err)
+	}
+
+	cases := []struct {
+		name     string
+		change   map[string]string // "" deletes
+		variable string
+		reason   string
+	}{
+		{"http issuer in production", map[string]string{"HOMEWARD_OPERATOR_ISSUER": "http://login.example.org"}, "HOMEWARD_OPERATOR_ISSUER", "https URL"},
+		{"issuer not a URL", map[string]string{"HOMEWARD_OPERATOR_ISSUER": "login.example.org"}, "HOMEWARD_OPERATOR_ISSUER", "https URL"},
+		{"issuer with a query", map[string]string{"HOMEWARD_OPERATOR_ISSUER": "https://login.example.org/?realm=ops"}, "HOMEWARD_OPERATOR_ISSUER", "no query"},
+		{"no client id", map[string]string{"HOMEWARD_OPERATOR_CLIENT_ID": ""}, "HOMEWARD_OPERATOR_CLIENT_ID", "required"},
+		{"no group", map[string]string{"HOMEWARD_OPERATOR_GROUP": ""}, "HOMEWARD_OPERATOR_GROUP", "required"},
+		{"bad groups claim", map[string]string{"HOMEWARD_OPERATOR_GROUPS_CLAIM": "my groups"}, "HOMEWARD_OPERATOR_GROUPS_CLAIM", "claim name"},
+		{"client without issuer", map[string]string{"HOMEWARD_OPERATOR_ISSUER": ""}, "HOMEWARD_OPERATOR_ISSUER", "HOMEWARD_OPERATOR_CLIENT_ID"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := operator()
+			for k, v := range c.change {
+				if v == "" {
+					delete(env, k)
+				} else {
+					env[k] = v
+				}
+			}
+			_, _, err := homeward.LoadConfig(envOf(env))
+			he, ok := err.(*homeward.Error)
+			if !ok || he.Code != homeward.EINVALID {
+				t.Fatalf("err = %v, want an invalid *homeward.Error", err)
+			}
+			if !strings.Contains(he.Fields[c.variable], c.reason) || len(he.Fields) != 1 {
+				t.Fatalf("fields = %v, want only %s mentioning %q", he.Fields, c.variable, c.reason)
+			}
+		})
+	}
+	// The group alone, without anything else: the issuer is what is missing.
+	env = production()
+	env["HOMEWARD_OPERATOR_GROUP"] = "ops"
+	if _, _, err := homeward.LoadConfig(envOf(env)); err == nil || !strings.Contains(err.(*homeward.Error).Fields["HOMEWARD_OPERATOR_ISSUER"], "HOMEWARD_OPERATOR_GROUP") {
+		t.Fatalf("a group without an issuer: %v", err)
+	}
+}

@@ -261,8 +261,15 @@ func platformToken(t *testing.T, s *tenants.Store) string {
 }
 
 // authServer is the whole server on the store, with the sign-in's session
-// resolver, every optional route mounted, and no rate limit to speak of.
+// resolver, every optional route mounted (the pages as stand-ins), and no
+// rate limit to speak of.
 func authServer(t *testing.T, s *tenants.Store) *fiber.App {
+	t.Helper()
+	return authServerWith(t, s, func(*homeward.Config) Pages { return stubPages{} })
+}
+
+// authServerWith is authServer with the pages pages makes.
+func authServerWith(t *testing.T, s *tenants.Store, pages func(*homeward.Config) Pages) *fiber.App {
 	t.Helper()
 	base, _ := url.Parse("http://127.0.0.1:8080")
 	cfg := &homeward.Config{Mode: homeward.ModeDemo, BaseURL: base}
@@ -272,13 +279,13 @@ func authServer(t *testing.T, s *tenants.Store) *fiber.App {
 	}
 	app, _ := newTestServer(t, Deps{
 		Config: cfg, Database: s, Store: s, SignIn: signIn, Sessions: signIn, RateLimit: 1 << 30,
-		QueueMonitor: newQueueMonitor(t), DemoMailbox: stubMailbox, DemoIdentityProvider: stubIdentityProvider, Pages: stubPages{},
+		QueueMonitor: newQueueMonitor(t), DemoMailbox: stubMailbox, DemoIdentityProvider: stubIdentityProvider, Pages: pages(cfg),
 	}, nil)
 	return app
 }
 
 // call sends one request with a bearer credential ("" for none) and an
-// optional JSON body.
+// optional body: JSON, or a form (a page's).
 func call(t *testing.T, app *fiber.App, method, target, bearer, body string) response {
 	t.Helper()
 	var header []string
@@ -288,9 +295,32 @@ func call(t *testing.T, app *fiber.App, method, target, bearer, body string) res
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
-		header = append(header, "Content-Type", "application/json")
+		header = append(header, "Content-Type", bodyType(body))
 	}
 	return do(t, app, method, target, r, header...)
+}
+
+// bodyType is the Content-Type of a matrix row's body: JSON, or a page's
+// form.
+func bodyType(body string) string {
+	if strings.HasPrefix(body, "{") || strings.HasPrefix(body, "[") {
+		return "application/json"
+	}
+	return "application/x-www-form-urlencoded"
+}
+
+// realPages builds the real web pages on s (PagesForMatrix), for the tests
+// that hold the pages to the authorization matrix.
+func realPages(t *testing.T, s *tenants.Store, cfg *homeward.Config) Pages {
+	t.Helper()
+	if PagesForMatrix == nil {
+		t.Fatal("the real pages are not linked in (pages_matrix_test.go sets PagesForMatrix)")
+	}
+	p, err := PagesForMatrix(s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // storeForTest is the package's PostgreSQL database as the app role.

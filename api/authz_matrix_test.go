@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -13,7 +14,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	homeward "github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/web/static"
 )
 
 // The authorization matrix: every route of the server × every caller (no
@@ -33,8 +36,10 @@ import (
 // own, other and unknown each list 12 statuses in that order. A route with
 // :id names a record of kind (see matrixTargets): own is the caller's
 // organisation's, other another organisation's, unknown a random id.
-// Without :id only own is given. In body, {idp} stands for the caller's
-// organisation's identity-provider settings, {expires} a time a month away.
+// Without :id only own is given. A body is JSON, or a page's form. In body,
+// {idp} stands for the caller's organisation's identity-provider settings
+// ({idpform}: the same as the settings page's form), {expires} a time a
+// month away.
 //
 // The requests are made with real credentials on PostgreSQL as the app
 // role: each member is signed in through tenants.SignIn and calls with a
@@ -58,17 +63,49 @@ var authzMatrix = []matrixRow{
 	{route: "GET /api/v1/openapi.yaml", own: "200 200 200 200 200 200 200 200 200 200 200 200"},
 	{route: "GET /demo/mailbox", own: "200 200 200 200 200 200 200 200 200 200 200 200"},
 
-	// Stand-ins here (web/pages, web/demoidp): the pages decide who sees
-	// what themselves, through the domain, and their packages test it;
-	// these rows show only that the HTTP layer lets every caller reach them
-	// (the demo provider is demo mode's own, outside Homeward's sessions).
+	// The pages (web/pages, the real ones: pages_matrix_test.go builds
+	// them). Anyone may see the dashboard or welcome page, the neutral page,
+	// the assets, and choose a language. The settings pages answer as their
+	// API: members, role overrides, API tokens, identity provider:
+	// tenant_admin RW, auditor R, the others 403 (an error page), another
+	// organisation's record 404; anyone not signed in is sent to sign in
+	// (303), a form's work done is 303 back to its page (a new API token:
+	// 200, the page that shows it once). The platform operator acts for no
+	// organisation here: 403.
 	{route: "GET /", own: "200 200 200 200 200 200 200 200 200 200 200 200"},
 	{route: "GET /leave", own: "200 200 200 200 200 200 200 200 200 200 200 200"},
-	{route: "POST /language", own: "303 303 303 303 303 303 303 303 303 303 303 303"},
-	{route: "GET /settings/members", own: "200 200 200 200 200 200 200 200 200 200 200 200"},
-	{route: "GET /settings/api-tokens", own: "200 200 200 200 200 200 200 200 200 200 200 200"},
-	{route: "GET /settings/identity-provider", own: "200 200 200 200 200 200 200 200 200 200 200 200"},
+	{route: "POST /language", body: "lang=lo&next=/", own: "303 303 303 303 303 303 303 303 303 303 303 303"},
 	{route: "GET /static/:file", own: "200 200 200 200 200 200 200 200 200 200 200 200"},
+	{route: "GET /settings/members", own: "303 200 403 403 403 403 403 403 403 403 200 403"},
+	{route: "GET /settings/members/:id", kind: "member",
+		own:     "303 200 403 403 403 403 403 403 403 403 200 403",
+		other:   "303 404 403 403 403 403 403 403 403 403 404 403",
+		unknown: "303 404 403 403 403 403 403 403 403 403 404 403"},
+	{route: "POST /settings/members/:id/roles", kind: "member", body: "role_counsellor=add",
+		own:     "303 303 403 403 403 403 403 403 403 403 403 403",
+		other:   "303 404 403 403 403 403 403 403 403 403 403 403",
+		unknown: "303 404 403 403 403 403 403 403 403 403 403 403"},
+	{route: "POST /settings/members/:id/disable", kind: "member", body: "confirm=yes",
+		own:     "303 303 403 403 403 403 403 403 403 403 403 403",
+		other:   "303 404 403 403 403 403 403 403 403 403 403 403",
+		unknown: "303 404 403 403 403 403 403 403 403 403 403 403"},
+	{route: "POST /settings/members/:id/enable", kind: "member",
+		own:     "303 303 403 403 403 403 403 403 403 403 403 403",
+		other:   "303 404 403 403 403 403 403 403 403 403 403 403",
+		unknown: "303 404 403 403 403 403 403 403 403 403 403 403"},
+	{route: "GET /settings/api-tokens", own: "303 200 403 403 403 403 403 403 403 403 200 403"},
+	{route: "POST /settings/api-tokens", body: "name=matrix&role=auditor&expires_days=30",
+		own: "303 200 403 403 403 403 403 403 403 403 403 403"},
+	{route: "POST /settings/api-tokens/:id/revoke", kind: "token", body: "confirm=yes",
+		own:     "303 303 403 403 403 403 403 403 403 403 403 403",
+		other:   "303 404 403 403 403 403 403 403 403 403 403 403",
+		unknown: "303 404 403 403 403 403 403 403 403 403 403 403"},
+	{route: "GET /settings/identity-provider", own: "303 200 403 403 403 403 403 403 403 403 200 403"},
+	{route: "POST /settings/identity-provider", body: "{idpform}", own: "303 303 403 403 403 403 403 403 403 403 403 403"},
+
+	// Stand-ins here (web/demoidp): demo mode's own provider, outside
+	// Homeward's sessions; these rows show only that the HTTP layer lets
+	// every caller reach it (its package tests it).
 	{route: "GET /demo-idp", own: "200 200 200 200 200 200 200 200 200 200 200 200"},
 	{route: "GET /demo-idp/*", own: "200 200 200 200 200 200 200 200 200 200 200 200"},
 	{route: "POST /demo-idp/*", own: "200 200 200 200 200 200 200 200 200 200 200 200"},
@@ -142,8 +179,9 @@ func matrixTargets(kind string, own, other *testOrg) map[string]string {
 	return map[string]string{"own": pick(own), "other": pick(other), "unknown": uuid.NewString()}
 }
 
-// wildcards fills the non-id parameters of a route path.
-var wildcards = strings.NewReplacer("*", "manifest.json", ":file", "app.css")
+// wildcards fills the non-id parameters of a route path (:file: the
+// stylesheet's current hashed name).
+var wildcards = strings.NewReplacer("*", "manifest.json", ":file", strings.TrimPrefix(static.Path("app.css"), static.Prefix))
 
 func parseStatuses(t *testing.T, route, scope, s string) []int {
 	t.Helper()
@@ -190,7 +228,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	s := storeForTest(t)
 	a, b := newTestOrg(t, s, newTestProvider(t, 0)), newTestOrg(t, s, newTestProvider(t, 1))
 	operatorToken := platformToken(t, s)
-	app := authServer(t, s)
+	app := authServerWith(t, s, func(cfg *homeward.Config) Pages { return realPages(t, s, cfg) })
 	doc := mustLoadOpenAPI(t, openAPIDocument)
 
 	// Every route is in the matrix, and every row is a route: the server
@@ -231,7 +269,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				statuses := parseStatuses(t, row.route, scope, want)
 				target := wildcards.Replace(strings.ReplaceAll(path, ":id", targets[scope]))
-				body := strings.NewReplacer("{idp}", run.caller.idpBody,
+				body := strings.NewReplacer("{idp}", run.caller.idpBody, "{idpform}", idpForm(run.caller),
 					"{expires}", time.Now().Add(30*24*time.Hour).UTC().Format(time.RFC3339)).Replace(row.body)
 				for i, col := range matrixColumns {
 					var credential string
@@ -317,6 +355,17 @@ func TestMatrixGapsAreFound(t *testing.T) {
 		!strings.Contains(strings.Join(p, "\n"), "GET /healthz twice") {
 		t.Errorf("stale and doubled rows: %v", p)
 	}
+}
+
+// idpForm is the organisation's identity-provider settings as the settings
+// page's form posts them (the secret left out: kept).
+func idpForm(o *testOrg) string {
+	var lines []string
+	for _, r := range orgRoles() {
+		lines = append(lines, o.group(r)+" = "+string(r))
+	}
+	return url.Values{"issuer": {o.provider.issuer()}, "client_id": {o.clientID}, "groups_claim": {"groups"},
+		"group_roles": {strings.Join(lines, "\n")}, "email_domains": {o.canary + ".example.org"}}.Encode()
 }
 
 // canaryIn says where the organisation's canary appears in a response ("" if

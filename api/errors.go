@@ -60,9 +60,11 @@ func (m malformedBody) Error() string { return m.err.Error() }
 func (m malformedBody) Unwrap() error { return m.err }
 
 // errorHandler turns any error returned by a handler or middleware into the
-// JSON error response. Only internal errors are logged, with their detail;
-// the client sees "internal error" and the request id to quote.
-func errorHandler(logger *slog.Logger, production bool, labels *routeLabels) fiber.ErrorHandler {
+// JSON error response, or, for a browser outside the API (htmlErrors), an
+// error page in the reader's language. Only internal errors are logged,
+// with their detail; the client sees "internal error" and the request id to
+// quote.
+func errorHandler(logger *slog.Logger, production bool, labels *routeLabels, pages Pages) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, detail := describe(err)
 		if detail.Code == homeward.EINTERNAL {
@@ -78,8 +80,36 @@ func errorHandler(logger *slog.Logger, production bool, labels *routeLabels) fib
 			setSecurityHeaders(c, production)
 		}
 		c.Response().ResetBody()
+		if pages != nil && htmlErrors(c) {
+			perr := pages.ErrorPage(c.Status(status), PageError{Status: status, Code: detail.Code, RequestID: requestIDOf(c)})
+			if perr == nil {
+				return nil
+			}
+			logger.Error("error page", "request_id", requestIDOf(c), "error", perr.Error())
+			c.Response().ResetBody()
+		}
 		return c.Status(status).JSON(errorBody{Error: detail})
 	}
+}
+
+// machinePrefixes are the paths whose errors are always the JSON body,
+// whoever asks: the API, the probes, the metrics, the queue monitor's own
+// JSON calls.
+var machinePrefixes = []string{"/api/", "/healthz", "/readyz", "/metrics", "/ops/queues/api/"}
+
+// htmlErrors reports whether an error is answered with a page: a request
+// outside the machine paths from a client that takes HTML rather than JSON
+// (a browser's Accept names text/html; no Accept at all counts as a
+// browser too). A program that asks for application/json keeps the JSON
+// body everywhere.
+func htmlErrors(c *fiber.Ctx) bool {
+	path := c.Path()
+	for _, p := range machinePrefixes {
+		if strings.HasPrefix(path, p) || path+"/" == p {
+			return false
+		}
+	}
+	return c.Accepts(fiber.MIMETextHTML, fiber.MIMEApplicationJSON) == fiber.MIMETextHTML
 }
 
 // describe maps err to its HTTP status and the part a client may see.

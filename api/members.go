@@ -340,3 +340,11 @@ func (a *administration) putIdentityProvider(c *fiber.Ctx) error {
 	a.auth.jwt.forget()
 	return c.JSON(idpJSON(s))
 }
+
+// providersChangedAfter runs the rest of the route (the identity-provider
+// settings page's form), then drops the cached provider routes, so that a
+// bearer JWT meets the change at once, as after the API's PUT.
+func (a *authenticator) providersChangedAfter(c *fiber.Ctx) error {
+	defer a.jwt.forget()
+	return c.Next()
+}

@@ -51,13 +51,28 @@ func (stubPages) page(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return c.SendString("<!DOCTYPE html><title>Page</title>")
 }
-func (p stubPages) Home(c *fiber.Ctx) error             { return p.page(c) }
-func (p stubPages) Leave(c *fiber.Ctx) error            { return p.page(c) }
-func (p stubPages) SetLanguage(c *fiber.Ctx) error      { return c.Redirect("/", fiber.StatusSeeOther) }
-func (p stubPages) Members(c *fiber.Ctx) error          { return p.page(c) }
-func (p stubPages) APITokens(c *fiber.Ctx) error        { return p.page(c) }
-func (p stubPages) IdentityProvider(c *fiber.Ctx) error { return p.page(c) }
-func (p stubPages) Asset(c *fiber.Ctx) error            { return p.page(c) }
+func (stubPages) form(c *fiber.Ctx) error { return c.Redirect("/", fiber.StatusSeeOther) }
+
+func (p stubPages) Home(c *fiber.Ctx) error                 { return p.page(c) }
+func (p stubPages) Leave(c *fiber.Ctx) error                { return p.page(c) }
+func (p stubPages) SetLanguage(c *fiber.Ctx) error          { return p.form(c) }
+func (p stubPages) Members(c *fiber.Ctx) error              { return p.page(c) }
+func (p stubPages) Member(c *fiber.Ctx) error               { return p.page(c) }
+func (p stubPages) SetMemberRoles(c *fiber.Ctx) error       { return p.form(c) }
+func (p stubPages) DisableMember(c *fiber.Ctx) error        { return p.form(c) }
+func (p stubPages) EnableMember(c *fiber.Ctx) error         { return p.form(c) }
+func (p stubPages) APITokens(c *fiber.Ctx) error            { return p.page(c) }
+func (p stubPages) CreateAPIToken(c *fiber.Ctx) error       { return p.page(c) }
+func (p stubPages) RevokeAPIToken(c *fiber.Ctx) error       { return p.form(c) }
+func (p stubPages) IdentityProvider(c *fiber.Ctx) error     { return p.page(c) }
+func (p stubPages) SaveIdentityProvider(c *fiber.Ctx) error { return p.form(c) }
+func (p stubPages) Asset(c *fiber.Ctx) error                { return p.page(c) }
+
+// ErrorPage draws the error as a page that names its status and code.
+func (stubPages) ErrorPage(c *fiber.Ctx, e PageError) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Status(e.Status).SendString(fmt.Sprintf("<!DOCTYPE html><title>Error</title><p>%d %s %s", e.Status, e.Code, e.RequestID))
+}
 
 // stubMailbox stands for the demo mailbox page (web/mailbox, which imports
 // this package; its own tests check the real page).

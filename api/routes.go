@@ -76,14 +76,25 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	// The web pages (web/pages), compressed (brotli or gzip, as the browser
 	// accepts) for slow mobile links. Assets carry their content's hash in
 	// their address and are cached for a year (they replace no-store).
+	// Forms post with the session's CSRF token and answer 303 to the page
+	// (a new API token: 200, the page that shows it once). The settings
+	// pages are sign-in's members, API tokens and identity provider; the
+	// domain authorizes each (tenant admins change, auditors read).
 	if deps.Pages != nil {
 		compressed := compress.New(compress.Config{Level: compress.LevelDefault})
 		app.Get("/", compressed, deps.Pages.Home)
 		app.Get("/leave", compressed, deps.Pages.Leave)
 		app.Post("/language", deps.Pages.SetLanguage)
 		app.Get("/settings/members", compressed, deps.Pages.Members)
+		app.Get("/settings/members/:id", compressed, deps.Pages.Member)
+		app.Post("/settings/members/:id/roles", compressed, deps.Pages.SetMemberRoles)
+		app.Post("/settings/members/:id/disable", compressed, deps.Pages.DisableMember)
+		app.Post("/settings/members/:id/enable", compressed, deps.Pages.EnableMember)
 		app.Get("/settings/api-tokens", compressed, deps.Pages.APITokens)
+		app.Post("/settings/api-tokens", compressed, deps.Pages.CreateAPIToken)
+		app.Post("/settings/api-tokens/:id/revoke", compressed, deps.Pages.RevokeAPIToken)
 		app.Get("/settings/identity-provider", compressed, deps.Pages.IdentityProvider)
+		app.Post("/settings/identity-provider", compressed, auth.providersChangedAfter, deps.Pages.SaveIdentityProvider)
 		app.Get("/static/:file", compressed, deps.Pages.Asset)
 	}
 

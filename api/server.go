@@ -43,13 +43,33 @@ type OutboxStats interface {
 // (web/pages implements it; routes.go mounts each). Pages read the
 // signed-in principal from c.UserContext() (tenants.PrincipalFrom).
 type Pages interface {
-	Home(c *fiber.Ctx) error             // GET /: the dashboard, or the welcome page
-	Leave(c *fiber.Ctx) error            // GET /leave: the neutral page of "Leave quickly"
-	SetLanguage(c *fiber.Ctx) error      // POST /language: the language picker
-	Members(c *fiber.Ctx) error          // GET /settings/members
-	APITokens(c *fiber.Ctx) error        // GET /settings/api-tokens
-	IdentityProvider(c *fiber.Ctx) error // GET /settings/identity-provider
-	Asset(c *fiber.Ctx) error            // GET /static/:file: hashed, immutable assets
+	Home(c *fiber.Ctx) error                 // GET /: the dashboard, or the welcome page
+	Leave(c *fiber.Ctx) error                // GET /leave: the neutral page of "Leave quickly"
+	SetLanguage(c *fiber.Ctx) error          // POST /language: the language picker
+	Members(c *fiber.Ctx) error              // GET /settings/members
+	Member(c *fiber.Ctx) error               // GET /settings/members/:id
+	SetMemberRoles(c *fiber.Ctx) error       // POST /settings/members/:id/roles
+	DisableMember(c *fiber.Ctx) error        // POST /settings/members/:id/disable
+	EnableMember(c *fiber.Ctx) error         // POST /settings/members/:id/enable
+	APITokens(c *fiber.Ctx) error            // GET /settings/api-tokens
+	CreateAPIToken(c *fiber.Ctx) error       // POST /settings/api-tokens
+	RevokeAPIToken(c *fiber.Ctx) error       // POST /settings/api-tokens/:id/revoke
+	IdentityProvider(c *fiber.Ctx) error     // GET /settings/identity-provider
+	SaveIdentityProvider(c *fiber.Ctx) error // POST /settings/identity-provider
+	Asset(c *fiber.Ctx) error                // GET /static/:file: hashed, immutable assets
+
+	// ErrorPage answers an error as an HTML page in the reader's language
+	// (errors.go calls it for a browser's request outside the API).
+	ErrorPage(c *fiber.Ctx, e PageError) error
+}
+
+// PageError is an error as an error page shows it: what the JSON body
+// would say, without the message (the domain's English; the page has its
+// own words per code).
+type PageError struct {
+	Status    int
+	Code      string // homeward.EINVALID, ...
+	RequestID string // to quote when reporting an internal error
 }
 
 // Deps is everything the HTTP layer needs. Nothing is global: NewServer gets it
@@ -151,7 +171,7 @@ func newServer(deps Deps, testRoutes func(v1 fiber.Router)) *fiber.App {
 	labels := &routeLabels{}
 
 	app := fiber.New(fiber.Config{
-		ErrorHandler: errorHandler(deps.Logger, production, labels),
+		ErrorHandler: errorHandler(deps.Logger, production, labels, deps.Pages),
 		BodyLimit:    BodyLimit,
 		// Generous enough for a slow mobile link in the field, short enough
 		// that idle or trickling connections do not pile up.

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 
 	homeward "github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
@@ -79,10 +80,16 @@ func (s *SignIn) session(c *fiber.Ctx) (*browserSession, error) {
 		s.setCookie(c, s.sessionCookieName(), "", -1)
 		return nil, nil
 	}
-	p, err := s.store.PrincipalOf(ctx, sess.MembershipID)
+	var p *tenants.Principal
+	if sess.IdentityID != uuid.Nil {
+		p, err = s.operatorPrincipal(c, sess) // a platform operator's: no organisation
+	} else {
+		p, err = s.store.PrincipalOf(ctx, sess.MembershipID)
+	}
 	if homeward.ErrorCode(err) == homeward.EUNAUTHENTICATED {
-		// Disabled, no role left, organisation suspended: this session is
-		// over, and stays over whatever changes back later.
+		// Disabled, no role left, organisation suspended (an operator:
+		// operators sign in elsewhere now): this session is over, and
+		// stays over whatever changes back later.
 		if err := s.store.EndSession(ctx, id); err != nil {
 			return nil, err
 		}
@@ -200,11 +207,17 @@ func (s *SignIn) logout(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := tenants.WithPrincipal(c.UserContext(), bs.principal)
-	if err := s.store.Logout(ctx, bs.id, bs.principal); err != nil {
-		return err
+	if bs.session.IdentityID != uuid.Nil {
+		if err := s.operatorLogout(c, bs); err != nil {
+			return err
+		}
+	} else {
+		if err := s.store.Logout(ctx, bs.id, bs.principal); err != nil {
+			return err
+		}
+		s.log.InfoContext(ctx, "signed out", "tenant", bs.principal.TenantID, "request_id", requestIDOf(c))
 	}
 	s.setCookie(c, s.sessionCookieName(), "", -1)
-	s.log.InfoContext(ctx, "signed out", "tenant", bs.principal.TenantID, "request_id", requestIDOf(c))
 	return c.Redirect(s.endSessionURL(ctx, bs), fiber.StatusSeeOther)
 }
 
@@ -213,9 +226,17 @@ func (s *SignIn) logout(c *fiber.Ctx) error {
 // else Homeward's home page.
 func (s *SignIn) endSessionURL(ctx context.Context, bs *browserSession) string {
 	home := s.base.JoinPath("/").String()
-	idp, err := s.identityProvider(ctx, bs.principal.TenantID)
-	if err != nil {
-		return home
+	var idp *tenants.IdentityProvider
+	if bs.session.IdentityID != uuid.Nil {
+		if s.operator == nil {
+			return home
+		}
+		idp = s.operatorIdentityProvider()
+	} else {
+		var err error
+		if idp, err = s.identityProvider(ctx, bs.principal.TenantID); err != nil {
+			return home
+		}
 	}
 	p, err := s.providers.get(ctx, idp.Issuer, s.production, s.now())
 	if err != nil || p.endSession == "" {
@@ -251,6 +272,11 @@ func (s *SignIn) switchOrganisation(c *fiber.Ctx) error {
 	bs, err := s.requireSession(c)
 	if err != nil {
 		return err
+	}
+	if bs.session.IdentityID != uuid.Nil {
+		// Signing in as an operator and as a member are separate sign-ins
+		// (another provider or client, another group): no switching.
+		return homeward.Errorf(homeward.EFORBIDDEN, "a platform operator's session belongs to no organisation: sign out, then sign in to the organisation")
 	}
 	slug := strings.TrimSpace(formField(c, "tenant"))
 	if slug == "" {

@@ -66,6 +66,10 @@ type SignIn struct {
 	now        func() time.Time
 	client     *http.Client
 	providers  providerCache
+	// operator is the platform operators' own provider
+	// (HOMEWARD_OPERATOR_*, or the demo provider's operator client); nil:
+	// operators do not sign in through the browser here.
+	operator *homeward.OperatorSignIn
 }
 
 // SignInOptions are the optional parts of NewSignIn.
@@ -100,6 +104,13 @@ func NewSignIn(store *tenants.Store, cfg *homeward.Config, log *slog.Logger, opt
 		production: !cfg.Demo(),
 		now:        opts.Now,
 		client:     opts.HTTPClient,
+	}
+	if o := cfg.OperatorSignIn; o != nil {
+		if o.Issuer == "" || o.ClientID == "" || o.Group == "" || o.GroupsClaim == "" {
+			return nil, errors.New("api.NewSignIn: the operators' provider needs an issuer, a client id, a groups claim and a group")
+		}
+		op := *o
+		s.operator = &op
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -174,8 +185,9 @@ var errNoSignIn = homeward.Errorf(homeward.EUNAVAILABLE, "sign-in is not configu
 // ---------------------------------------------------------------------------
 // GET /login
 
-// login starts a sign-in at the organisation named by ?tenant=SLUG, or shows
-// the organisations to choose from (found from ?email= when the
+// login starts a sign-in at the organisation named by ?tenant=SLUG, or, with
+// ?operator=1, a platform operator's at the operators' own provider, or
+// shows the organisations to choose from (found from ?email= when the
 // organisations configured e-mail domains).
 func (s *SignIn) login(c *fiber.Ctx) error {
 	if s == nil {
@@ -183,6 +195,12 @@ func (s *SignIn) login(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	next := localPath(c.Query("next"))
+	if c.QueryBool("operator") {
+		if c.Query("tenant") != "" || c.Query("email") != "" {
+			return homeward.Invalid(map[string]string{"operator": "a platform operator signs in to no organisation: leave out tenant and email"})
+		}
+		return s.operatorLogin(c, next)
+	}
 	email := strings.TrimSpace(c.Query("email"))
 	if email != "" {
 		if _, err := mail.ParseAddress(email); err != nil || len(email) > 254 || strings.ContainsAny(email, "<> ") {
@@ -210,7 +228,7 @@ func (s *SignIn) login(c *fiber.Ctx) error {
 				orgs = matches
 			}
 		}
-		return renderChooser(c, chooserPage{Organisations: orgs, Next: next, Email: email, Notice: notice})
+		return renderChooser(c, chooserPage{Organisations: orgs, Next: next, Email: email, Notice: notice, Operator: s.operator != nil})
 	}
 
 	t, err := s.store.TenantBySlug(ctx, slug)
@@ -226,27 +244,36 @@ func (s *SignIn) login(c *fiber.Ctx) error {
 	}
 	p, err := s.providers.get(ctx, idp.Issuer, s.production, s.now())
 	if err != nil {
-		s.log.WarnContext(ctx, "identity provider unreachable", "tenant", t.ID, "reason", "discovery_failed",
-			"request_id", requestIDOf(c), "error", clip(err.Error()))
-		return homeward.Errorf(homeward.EUNAVAILABLE, "the organisation's identity provider does not answer; try again later")
+		return s.unreachable(c, err, "tenant", t.ID)
 	}
-	attempt := tenants.LoginAttempt{
-		TenantID:     t.ID,
-		State:        tenants.RandomToken(),
-		Nonce:        tenants.RandomToken(),
-		CodeVerifier: oauth2.GenerateVerifier(),
-		ReturnTo:     next,
-	}
-	id, err := s.store.SaveLoginAttempt(ctx, attempt, s.now())
-	if err != nil {
-		return err
-	}
-	opts := []oauth2.AuthCodeOption{oidc.Nonce(attempt.Nonce), oauth2.S256ChallengeOption(attempt.CodeVerifier)}
+	var opts []oauth2.AuthCodeOption
 	if email != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("login_hint", email))
 	}
+	return s.startAttempt(c, tenants.LoginAttempt{TenantID: t.ID, ReturnTo: next}, idp, p, opts...)
+}
+
+// startAttempt keeps a new login attempt (fresh state, nonce and PKCE
+// verifier) for this browser, sets its login cookie and sends the browser
+// to the provider's authorization endpoint.
+func (s *SignIn) startAttempt(c *fiber.Ctx, attempt tenants.LoginAttempt, idp *tenants.IdentityProvider, p *cachedProvider, opts ...oauth2.AuthCodeOption) error {
+	attempt.State = tenants.RandomToken()
+	attempt.Nonce = tenants.RandomToken()
+	attempt.CodeVerifier = oauth2.GenerateVerifier()
+	id, err := s.store.SaveLoginAttempt(c.UserContext(), attempt, s.now())
+	if err != nil {
+		return err
+	}
+	opts = append(opts, oidc.Nonce(attempt.Nonce), oauth2.S256ChallengeOption(attempt.CodeVerifier))
 	s.setCookie(c, s.loginCookieName(), id, tenants.LoginAttemptTimeout)
 	return c.Redirect(s.oauth2Config(idp, p.provider).AuthCodeURL(attempt.State, opts...), fiber.StatusFound)
+}
+
+// unreachable answers 503 for a provider whose discovery failed, and logs it.
+func (s *SignIn) unreachable(c *fiber.Ctx, err error, attrs ...any) error {
+	attrs = append(attrs, "reason", "discovery_failed", "request_id", requestIDOf(c), "error", clip(err.Error()))
+	s.log.WarnContext(c.UserContext(), "identity provider unreachable", attrs...)
+	return homeward.Errorf(homeward.EUNAVAILABLE, "the identity provider does not answer; try again later")
 }
 
 // loginURL is /login for one organisation.
@@ -356,7 +383,8 @@ const (
 // callback completes a sign-in: the browser's attempt (its cookie), the
 // state, the code exchanged with the attempt's PKCE verifier, the ID token
 // verified (signature, the organisation's own issuer, audience, expiry) and
-// its nonce, then the groups mapped to roles and a new session.
+// its nonce, then the groups mapped to roles and a new session. A platform
+// operator's attempt goes on in operatorCallback, through the same checks.
 func (s *SignIn) callback(c *fiber.Ctx) error {
 	if s == nil {
 		return errNoSignIn
@@ -372,11 +400,20 @@ func (s *SignIn) callback(c *fiber.Ctx) error {
 		return s.refuse(c, uuid.Nil, failNoAttempt, nil)
 	}
 	tenantID := attempt.TenantID
+	fail := func(reason string, cause error) error {
+		if attempt.Operator {
+			return s.refuseOperator(c, reason, cause)
+		}
+		return s.refuse(c, tenantID, reason, cause)
+	}
 	if subtle.ConstantTimeCompare([]byte(c.Query("state")), []byte(attempt.State)) != 1 {
-		return s.refuse(c, tenantID, failStateMismatch, nil)
+		return fail(failStateMismatch, nil)
 	}
 	if e := c.Query("error"); e != "" {
-		return s.refuse(c, tenantID, failProviderDenied, errors.New("provider error "+oauthErrorCode(e)))
+		return fail(failProviderDenied, errors.New("provider error "+oauthErrorCode(e)))
+	}
+	if attempt.Operator {
+		return s.operatorCallback(c, attempt, fail)
 	}
 
 	t, err := s.store.TenantByID(ctx, tenantID)
@@ -391,59 +428,12 @@ func (s *SignIn) callback(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	// RFC 9207: a provider that names itself in the response must be the
-	// one this attempt went to (a mix-up attack sends it elsewhere).
-	if iss := c.Query("iss"); iss != "" && iss != idp.Issuer {
-		return s.refuse(c, tenantID, failIssuerMismatch, nil)
-	}
-	p, err := s.providers.get(ctx, idp.Issuer, s.production, s.now())
+	v, err := s.redeem(c, attempt, idp, fail, "tenant", tenantID)
 	if err != nil {
-		s.log.WarnContext(ctx, "identity provider unreachable", "tenant", tenantID, "reason", "discovery_failed",
-			"request_id", requestIDOf(c), "error", clip(err.Error()))
-		return homeward.Errorf(homeward.EUNAVAILABLE, "the organisation's identity provider does not answer; try again later")
+		return err
 	}
 
-	exCtx, cancel := context.WithTimeout(context.WithValue(ctx, oauth2.HTTPClient, s.client), providerTimeout)
-	defer cancel()
-	conf := s.oauth2Config(idp, p.provider)
-	tok, err := conf.Exchange(exCtx, c.Query("code"), oauth2.VerifierOption(attempt.CodeVerifier))
-	if err != nil {
-		return s.refuse(c, tenantID, failExchange, exchangeError(err))
-	}
-	rawIDToken, _ := tok.Extra("id_token").(string)
-	if rawIDToken == "" {
-		return s.refuse(c, tenantID, failNoIDToken, nil)
-	}
-	verifier := p.provider.Verifier(&oidc.Config{ClientID: idp.ClientID, Now: s.now})
-	idToken, err := verifier.Verify(exCtx, rawIDToken)
-	if err != nil {
-		return s.refuse(c, tenantID, verifyFailure(err), err)
-	}
-	if idToken.Issuer != idp.Issuer {
-		return s.refuse(c, tenantID, failIssuerMismatch, nil)
-	}
-	var std struct {
-		AuthorizedParty string `json:"azp"`
-	}
-	if err := idToken.Claims(&std); err != nil {
-		return s.refuse(c, tenantID, failToken, err)
-	}
-	// OpenID Connect Core 3.1.3.7: with several audiences, the token must
-	// have been issued to this client.
-	if len(idToken.Audience) > 1 && std.AuthorizedParty != idp.ClientID {
-		return s.refuse(c, tenantID, failAudience, nil)
-	}
-	// go-oidc leaves the nonce to the caller: it ties the token to this
-	// browser's attempt, so a token issued for another sign-in is refused.
-	if subtle.ConstantTimeCompare([]byte(idToken.Nonce), []byte(attempt.Nonce)) != 1 {
-		return s.refuse(c, tenantID, failNonce, nil)
-	}
-	groups, err := s.groups(exCtx, p.provider, idp, idToken, tok)
-	if err != nil {
-		return s.refuse(c, tenantID, failToken, err)
-	}
-
-	principal, membership, err := s.store.SignIn(ctx, tenantID, idToken.Issuer, idToken.Subject, groups)
+	principal, membership, err := s.store.SignIn(ctx, tenantID, v.idToken.Issuer, v.idToken.Subject, v.groups)
 	if err != nil {
 		if homeward.ErrorCode(err) == homeward.EFORBIDDEN || homeward.ErrorCode(err) == homeward.EUNAUTHENTICATED {
 			// SignIn audited its refusal (no role, disabled, suspended).
@@ -454,12 +444,10 @@ func (s *SignIn) callback(c *fiber.Ctx) error {
 	}
 	// A fresh session id at every sign-in; whatever session this browser
 	// had ends (no session fixation, one principal per browser).
-	if old := c.Cookies(s.sessionCookieName()); old != "" {
-		if err := s.store.EndSession(ctx, old); err != nil {
-			return err
-		}
+	if err := s.endPreviousSession(c); err != nil {
+		return err
 	}
-	id, _, err := s.store.StartSession(ctx, tenantID, membership.ID, rawIDToken, s.now())
+	id, _, err := s.store.StartSession(ctx, tenantID, membership.ID, v.raw, s.now())
 	if err != nil {
 		return err
 	}
@@ -467,6 +455,81 @@ func (s *SignIn) callback(c *fiber.Ctx) error {
 	s.log.InfoContext(ctx, "signed in", "tenant", tenantID, "membership", membership.ID,
 		"roles", len(principal.Roles), "request_id", requestIDOf(c))
 	return c.Redirect(localPath(attempt.ReturnTo), fiber.StatusSeeOther)
+}
+
+// endPreviousSession ends the session this browser had, if any.
+func (s *SignIn) endPreviousSession(c *fiber.Ctx) error {
+	if old := c.Cookies(s.sessionCookieName()); old != "" {
+		return s.store.EndSession(c.UserContext(), old)
+	}
+	return nil
+}
+
+// redeemed is what a verified callback yields.
+type redeemed struct {
+	raw     string // the ID token as the provider sent it
+	idToken *oidc.IDToken
+	groups  []string // from the provider's groups claim
+}
+
+// redeem finishes the protocol half of a callback at idp, the provider the
+// attempt went to: the issuer it names (RFC 9207), the code exchanged with
+// the attempt's PKCE verifier, the ID token verified (signature, issuer,
+// audience, expiry; azp with several audiences) and its nonce, and the
+// groups. Refusals go through fail; attrs name the organisation in the log.
+func (s *SignIn) redeem(c *fiber.Ctx, attempt *tenants.LoginAttempt, idp *tenants.IdentityProvider,
+	fail func(reason string, cause error) error, attrs ...any) (*redeemed, error) {
+	ctx := c.UserContext()
+	// RFC 9207: a provider that names itself in the response must be the
+	// one this attempt went to (a mix-up attack sends it elsewhere).
+	if iss := c.Query("iss"); iss != "" && iss != idp.Issuer {
+		return nil, fail(failIssuerMismatch, nil)
+	}
+	p, err := s.providers.get(ctx, idp.Issuer, s.production, s.now())
+	if err != nil {
+		return nil, s.unreachable(c, err, attrs...)
+	}
+
+	exCtx, cancel := context.WithTimeout(context.WithValue(ctx, oauth2.HTTPClient, s.client), providerTimeout)
+	defer cancel()
+	conf := s.oauth2Config(idp, p.provider)
+	tok, err := conf.Exchange(exCtx, c.Query("code"), oauth2.VerifierOption(attempt.CodeVerifier))
+	if err != nil {
+		return nil, fail(failExchange, exchangeError(err))
+	}
+	rawIDToken, _ := tok.Extra("id_token").(string)
+	if rawIDToken == "" {
+		return nil, fail(failNoIDToken, nil)
+	}
+	verifier := p.provider.Verifier(&oidc.Config{ClientID: idp.ClientID, Now: s.now})
+	idToken, err := verifier.Verify(exCtx, rawIDToken)
+	if err != nil {
+		return nil, fail(verifyFailure(err), err)
+	}
+	if idToken.Issuer != idp.Issuer {
+		return nil, fail(failIssuerMismatch, nil)
+	}
+	var std struct {
+		AuthorizedParty string `json:"azp"`
+	}
+	if err := idToken.Claims(&std); err != nil {
+		return nil, fail(failToken, err)
+	}
+	// OpenID Connect Core 3.1.3.7: with several audiences, the token must
+	// have been issued to this client.
+	if len(idToken.Audience) > 1 && std.AuthorizedParty != idp.ClientID {
+		return nil, fail(failAudience, nil)
+	}
+	// go-oidc leaves the nonce to the caller: it ties the token to this
+	// browser's attempt, so a token issued for another sign-in is refused.
+	if subtle.ConstantTimeCompare([]byte(idToken.Nonce), []byte(attempt.Nonce)) != 1 {
+		return nil, fail(failNonce, nil)
+	}
+	groups, err := s.groups(exCtx, p.provider, idp, idToken, tok)
+	if err != nil {
+		return nil, fail(failToken, err)
+	}
+	return &redeemed{raw: rawIDToken, idToken: idToken, groups: groups}, nil
 }
 
 // groups reads the organisation's groups claim from the ID token or, when

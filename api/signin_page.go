@@ -18,6 +18,7 @@ type chooserPage struct {
 	Next          string // the local page to land on afterwards
 	Email         string
 	Notice        string
+	Operator      bool // platform operators sign in here too (/login?operator=1)
 }
 
 func renderChooser(c *fiber.Ctx, p chooserPage) error {
@@ -49,6 +50,8 @@ a:hover, a:focus { border-color: #333; }
 .notice { padding: .75rem 1rem; background: #fff4d6; border-radius: .5rem; }
 form { margin-top: 2rem; }
 input { padding: .5rem; width: 100%; box-sizing: border-box; margin: .25rem 0 .5rem; }
+.operator { margin-top: 2rem; font-size: .9rem; }
+.operator a { display: inline; padding: 0; border: 0; text-decoration: underline; }
 </style>
 </head>
 <body>
@@ -69,6 +72,7 @@ input { padding: .5rem; width: 100%; box-sizing: border-box; margin: .25rem 0 .5
 {{if ne .Next "/"}}<input type="hidden" name="next" value="{{.Next}}">{{end}}
 <button type="submit">Continue</button>
 </form>
+{{if .Operator}}<p class="operator">Platform operators belong to no organisation: <a href="/login?operator=1">sign in as a platform operator</a>.</p>{{end}}
 </main>
 </body>
 </html>

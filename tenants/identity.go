@@ -422,7 +422,7 @@ func memberPrincipal(tx *gorm.DB, t *Tenant, id *identityRow, m *Membership, rol
 	return &Principal{
 		Actor:    Actor{Kind: ActorMember, Issuer: id.Issuer, Subject: id.Subject, MemberID: &mid},
 		TenantID: t.ID, TenantSlug: t.Slug, TenantName: t.Name,
-		Roles: roles, Locale: locale,
+		Roles: roles, Locale: locale, LocaleChosen: slices.Contains(Locales, m.Locale),
 	}, nil
 }
 

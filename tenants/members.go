@@ -245,6 +245,64 @@ func (s *Store) SetMemberRoles(ctx context.Context, id uuid.UUID, add, remove []
 	return &out, nil
 }
 
+// Member reads one member of the principal's organisation (members.read):
+// not_found for another organisation's member, as for one that does not
+// exist.
+func (s *Store) Member(ctx context.Context, id uuid.UUID) (*Member, error) {
+	p, err := orgPrincipal(ctx, PermMembersRead)
+	if err != nil {
+		return nil, err
+	}
+	var out Member
+	err = s.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
+		row, err := memberOf(tx, p.TenantID, id)
+		if err != nil {
+			return err
+		}
+		out = row.member()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SetMemberLocale stores the signed-in member's own language (one of
+// Locales) with their membership, so that it follows them to every device;
+// "" forgets the choice (the organisation's default applies again). Any
+// member may set their own, and only their own: the membership is the
+// principal's. An API token or a platform operator has no membership to
+// keep it in (forbidden).
+//
+// Not audited: a language is a member's preference about their own screen,
+// neither access to records nor a change to who may do what, and auditing
+// it would take the organisation's audit-chain lock for a click on the
+// language picker.
+func (s *Store) SetMemberLocale(ctx context.Context, lang string) error {
+	p := PrincipalFrom(ctx)
+	if p == nil {
+		return homeward.Errorf(homeward.EUNAUTHENTICATED, "sign in first")
+	}
+	if p.ViaToken || p.Actor.MemberID == nil || p.TenantID == uuid.Nil {
+		return homeward.Errorf(homeward.EFORBIDDEN, "only a signed-in member keeps a language with their membership")
+	}
+	if lang != "" && !slices.Contains(Locales, lang) {
+		return homeward.Invalid(map[string]string{"lang": "one of " + strings.Join(Locales, ", ")})
+	}
+	return s.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
+		res := tx.Model(&membershipRow{}).Where("id = ? AND tenant_id = ?", *p.Actor.MemberID, p.TenantID).
+			Updates(map[string]any{"locale": lang, "updated_at": time.Now().UTC()})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return homeward.Errorf(homeward.ENOTFOUND, "no such member")
+		}
+		return nil
+	})
+}
+
 // memberOf reads one member of the organisation: not_found for another
 // organisation's member, exactly as for one that does not exist.
 func memberOf(tx *gorm.DB, tenantID, id uuid.UUID) (*memberRow, error) {

@@ -48,6 +48,11 @@ type Principal struct {
 	TenantName string
 	Roles      []Role
 	Locale     string // lo, th, ms, en or fr
+	// LocaleChosen: Locale is the member's own choice (SetMemberLocale),
+	// not the organisation's default standing in for it. The pages let a
+	// device's or browser's language come before the default, never before
+	// the member's choice.
+	LocaleChosen bool
 	// ViaToken is set for API tokens: they never approve (two-person rules).
 	ViaToken bool
 	// SessionID is set for browser sessions (empty for bearer credentials).

@@ -40,7 +40,10 @@ const (
 // LoginAttempt is one sign-in in progress: what the callback must find
 // again, bound to the browser that started it.
 type LoginAttempt struct {
-	TenantID     uuid.UUID
+	TenantID uuid.UUID // the organisation signed in to; uuid.Nil for an operator
+	// Operator marks a platform operator's sign-in, at the operators' own
+	// provider: it has no organisation.
+	Operator     bool
 	State        string // echoed by the provider; compared in constant time
 	Nonce        string // must come back inside the ID token
 	CodeVerifier string // PKCE (S256): only the browser's own attempt can redeem its code
@@ -50,8 +53,9 @@ type LoginAttempt struct {
 }
 
 type loginAttemptRow struct {
-	IDHash       []byte    `gorm:"primaryKey"`
-	TenantID     uuid.UUID `gorm:"type:uuid"`
+	IDHash       []byte     `gorm:"primaryKey"`
+	TenantID     *uuid.UUID `gorm:"type:uuid"` // nil for an operator's attempt
+	Operator     bool
 	State        string
 	Nonce        string
 	CodeVerifier string
@@ -62,10 +66,14 @@ type loginAttemptRow struct {
 
 func (loginAttemptRow) TableName() string { return "login_attempts" }
 
-// Session is a signed-in browser acting for one membership.
+// Session is a signed-in browser acting for one membership, or for a
+// platform operator (IdentityID set, no organisation, no membership).
 type Session struct {
-	TenantID     uuid.UUID
-	MembershipID uuid.UUID
+	TenantID     uuid.UUID // uuid.Nil for an operator
+	MembershipID uuid.UUID // uuid.Nil for an operator
+	// IdentityID is the operator's identity (issuer, subject) in an
+	// operator's session; uuid.Nil in a member's.
+	IdentityID uuid.UUID
 	// CSRFToken must be echoed by every state-changing request the session
 	// cookie authenticates.
 	CSRFToken  string
@@ -78,10 +86,11 @@ type Session struct {
 }
 
 type sessionRow struct {
-	IDHash       []byte    `gorm:"primaryKey"`
-	TenantID     uuid.UUID `gorm:"type:uuid"`
-	MembershipID uuid.UUID `gorm:"type:uuid"`
-	CSRFToken    string    `gorm:"column:csrf_token"`
+	IDHash       []byte     `gorm:"primaryKey"`
+	TenantID     *uuid.UUID `gorm:"type:uuid"` // nil in an operator's session
+	MembershipID *uuid.UUID `gorm:"type:uuid"` // nil in an operator's session
+	IdentityID   *uuid.UUID `gorm:"type:uuid"` // the operator's identity; nil in a member's session
+	CSRFToken    string     `gorm:"column:csrf_token"`
 	IDToken      []byte
 	CreatedAt    time.Time
 	LastSeenAt   time.Time
@@ -112,10 +121,16 @@ func (s *Store) SaveLoginAttempt(ctx context.Context, a LoginAttempt, now time.T
 	if a.ReturnTo == "" {
 		a.ReturnTo = "/"
 	}
+	if a.Operator != (a.TenantID == uuid.Nil) {
+		return "", errors.New("tenants: a login attempt is either an operator's (no organisation) or an organisation's")
+	}
 	id := RandomToken()
 	row := loginAttemptRow{
-		IDHash: secretHash(id), TenantID: a.TenantID, State: a.State, Nonce: a.Nonce,
+		IDHash: secretHash(id), Operator: a.Operator, State: a.State, Nonce: a.Nonce,
 		CodeVerifier: a.CodeVerifier, ReturnTo: a.ReturnTo, CreatedAt: now, ExpiresAt: now.Add(LoginAttemptTimeout),
+	}
+	if !a.Operator {
+		row.TenantID = &a.TenantID
 	}
 	err := s.Global(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("expires_at <= ?", now).Delete(&loginAttemptRow{}).Error; err != nil {
@@ -156,10 +171,14 @@ func (s *Store) TakeLoginAttempt(ctx context.Context, id string, now time.Time) 
 	if !taken || !now.Before(row.ExpiresAt) {
 		return nil, nil
 	}
-	return &LoginAttempt{
-		TenantID: row.TenantID, State: row.State, Nonce: row.Nonce, CodeVerifier: row.CodeVerifier,
+	a := &LoginAttempt{
+		Operator: row.Operator, State: row.State, Nonce: row.Nonce, CodeVerifier: row.CodeVerifier,
 		ReturnTo: row.ReturnTo, CreatedAt: row.CreatedAt, ExpiresAt: row.ExpiresAt,
-	}, nil
+	}
+	if row.TenantID != nil {
+		a.TenantID = *row.TenantID
+	}
+	return a, nil
 }
 
 // StartSession opens a session for the membership with a fresh id, which it
@@ -182,12 +201,19 @@ func (s *Store) StartSession(ctx context.Context, tenantID, membershipID uuid.UU
 }
 
 func startSession(tx *gorm.DB, tenantID, membershipID uuid.UUID, idToken string, now time.Time) (string, *Session, error) {
+	if tenantID == uuid.Nil || membershipID == uuid.Nil {
+		return "", nil, errors.New("tenants: a member's session needs its organisation and membership")
+	}
+	return insertSession(tx, sessionRow{TenantID: &tenantID, MembershipID: &membershipID}, idToken, now)
+}
+
+// insertSession writes row (its owner: a membership, or an operator's
+// identity) as a new session with a fresh id, which it returns.
+func insertSession(tx *gorm.DB, row sessionRow, idToken string, now time.Time) (string, *Session, error) {
 	now = now.UTC()
 	id := RandomToken()
-	row := sessionRow{
-		IDHash: secretHash(id), TenantID: tenantID, MembershipID: membershipID, CSRFToken: RandomToken(),
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionAbsoluteTimeout),
-	}
+	row.IDHash, row.CSRFToken = secretHash(id), RandomToken()
+	row.CreatedAt, row.LastSeenAt, row.ExpiresAt = now, now, now.Add(SessionAbsoluteTimeout)
 	if idToken != "" {
 		sealed, err := sealIDToken(id, row.IDHash, idToken)
 		if err != nil {
@@ -327,10 +353,19 @@ func (s *Store) EndSessionsOf(ctx context.Context, membershipID uuid.UUID) error
 }
 
 func (r *sessionRow) session(idToken string) *Session {
-	return &Session{
-		TenantID: r.TenantID, MembershipID: r.MembershipID, CSRFToken: r.CSRFToken,
-		CreatedAt: r.CreatedAt, LastSeenAt: r.LastSeenAt, ExpiresAt: r.ExpiresAt, IDToken: idToken,
+	s := &Session{
+		CSRFToken: r.CSRFToken, CreatedAt: r.CreatedAt, LastSeenAt: r.LastSeenAt, ExpiresAt: r.ExpiresAt, IDToken: idToken,
 	}
+	if r.TenantID != nil {
+		s.TenantID = *r.TenantID
+	}
+	if r.MembershipID != nil {
+		s.MembershipID = *r.MembershipID
+	}
+	if r.IdentityID != nil {
+		s.IdentityID = *r.IdentityID
+	}
+	return s
 }
 
 // idTokenKey derives the key sealing a session's ID token from the session

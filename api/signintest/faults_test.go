@@ -100,18 +100,24 @@ func (w *mintWorld) wantSignedIn(t *testing.T, r reply, b *browser, what string)
 	}
 }
 
-func TestCallbackRefusesBadIDTokens(t *testing.T) {
-	w := newMintWorld(t)
+// badIDToken is a way an ID token can be wrong, the reason it is refused
+// for, and how the provider m mints it.
+type badIDToken struct {
+	name   string
+	reason string
+	mint   func(m *mintOP) func(claims map[string]any) string
+}
+
+// badIDTokens are the faulty ID tokens every sign-in must refuse; w.b is
+// another provider (another organisation's) and w.others a key nobody
+// publishes.
+func badIDTokens(w *mintWorld) []badIDToken {
 	noneToken := func(claims map[string]any) string {
 		head, _ := json.Marshal(map[string]string{"alg": "none", "typ": "JWT"})
 		body, _ := json.Marshal(claims)
 		return base64.RawURLEncoding.EncodeToString(head) + "." + base64.RawURLEncoding.EncodeToString(body) + "."
 	}
-	cases := []struct {
-		name   string
-		reason string
-		mint   func(m *mintOP) func(claims map[string]any) string
-	}{
+	return []badIDToken{
 		{"wrong issuer", "wrong_issuer", func(m *mintOP) func(map[string]any) string {
 			return func(c map[string]any) string { c["iss"] = "https://evil.example.org"; return m.sign(c) }
 		}},
@@ -132,7 +138,7 @@ func TestCallbackRefusesBadIDTokens(t *testing.T) {
 		}},
 		{"several audiences, issued to another", "wrong_audience", func(m *mintOP) func(map[string]any) string {
 			return func(c map[string]any) string {
-				c["aud"], c["azp"] = []string{"client-a", "another-client"}, "another-client"
+				c["aud"], c["azp"] = []string{m.clientID, "another-client"}, "another-client"
 				return m.sign(c)
 			}
 		}},
@@ -164,6 +170,11 @@ func TestCallbackRefusesBadIDTokens(t *testing.T) {
 			return func(c map[string]any) string { delete(c, "nonce"); return m.sign(c) }
 		}},
 	}
+}
+
+func TestCallbackRefusesBadIDTokens(t *testing.T) {
+	w := newMintWorld(t)
+	cases := badIDTokens(w)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			// Control: the same provider's good token signs in.

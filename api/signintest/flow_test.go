@@ -28,7 +28,13 @@ type world struct {
 
 func newWorld(t *testing.T, host string) *world {
 	t.Helper()
-	h := startHomeward(t, host)
+	return newWorldWith(t, host)
+}
+
+// newWorldWith is newWorld with options for the server.
+func newWorldWith(t *testing.T, host string, opts ...option) *world {
+	t.Helper()
+	h := startHomeward(t, host, opts...)
 	w := &world{h: h,
 		alice:   person{subject: "alice-" + uuid.NewString(), username: "alice", password: "pw-alice", groups: []string{"caseworkers", "volunteers"}},
 		mallory: person{subject: "mallory-" + uuid.NewString(), username: "mallory", password: "pw-mallory", groups: []string{"visitors"}},

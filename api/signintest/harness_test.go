@@ -20,6 +20,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
 	"gorm.io/gorm"
 
 	homeward "github.com/afesip/homeward"
@@ -84,9 +86,14 @@ type homewardServer struct {
 	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
+// option adjusts the configuration of a server about to start (its base
+// URL, h.base, is known): a platform operators' provider, for one.
+type option func(h *homewardServer, cfg *homeward.Config)
+
 // startHomeward runs the server. host is the base URL's host name
 // ("127.0.0.1", or a name such as homeward.test that the browsers resolve
-// to the loopback address).
+// to the loopback address). The queue monitor is mounted at /ops/queues and
+// /metrics served, both for platform operators, as serve does.
 //
 // Beside it runs a principal probe on another loopback port: it answers
 // GET and POST /whoami with what SignIn.Principal (the session resolver
@@ -94,7 +101,7 @@ type homewardServer struct {
 // JSON, 401 when anonymous, the error's status when it refuses. Cookies
 // belong to a host, not a port, so a browser sends Homeward's cookie there
 // too.
-func startHomeward(t *testing.T, host string) *homewardServer {
+func startHomeward(t *testing.T, host string, opts ...option) *homewardServer {
 	t.Helper()
 	store := tenanttest.OpenPostgres(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -105,13 +112,19 @@ func startHomeward(t *testing.T, host string) *homewardServer {
 	base := &url.URL{Scheme: "http", Host: net.JoinHostPort(host, strconv.Itoa(port))}
 	cfg := &homeward.Config{Mode: homeward.ModeDemo, BaseURL: base}
 	h := &homewardServer{t: t, store: store, base: base.String(), clock: &clock{}, logs: &logBuffer{}}
+	for _, o := range opts {
+		o(h, cfg)
+	}
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.signIn, err = api.NewSignIn(store, cfg, log, api.SignInOptions{Now: h.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
+	monitor := asynqmon.New(asynqmon.Options{RootPath: "/ops/queues", ReadOnly: true,
+		RedisConnOpt: asynq.RedisClientOpt{Addr: "127.0.0.1:1"}}) // its page needs no Redis
+	t.Cleanup(func() { monitor.Close() })
 	app := api.NewServer(api.Deps{Logger: log, Config: cfg, Database: store, Store: store,
-		SignIn: h.signIn, Sessions: h.signIn, RateLimit: 1_000_000})
+		SignIn: h.signIn, Sessions: h.signIn, RateLimit: 1_000_000, QueueMonitor: monitor})
 	go app.Listener(ln)
 	t.Cleanup(func() { app.Shutdown() })
 
@@ -321,6 +334,14 @@ func (b *browser) toCallback(op *zitadelOP, slug, username string) string {
 	return b.toCallbackFrom(op, b.h.base+"/login?tenant="+url.QueryEscape(slug), username)
 }
 
+// toOperatorCallback starts a platform operator's sign-in and signs in at
+// the zitadel provider (the operators') as username; it returns the
+// callback URL the provider sends the browser to (not yet visited).
+func (b *browser) toOperatorCallback(op *zitadelOP, username string) string {
+	b.t.Helper()
+	return b.toCallbackFrom(op, b.h.base+"/login?operator=1", username)
+}
+
 // toCallbackFrom is toCallback starting at a given /login URL.
 func (b *browser) toCallbackFrom(op *zitadelOP, login, username string) string {
 	b.t.Helper()
@@ -345,7 +366,13 @@ func (b *browser) toCallbackFrom(op *zitadelOP, login, username string) string {
 // and returns the callback URL it sends the browser to.
 func (b *browser) mintCallback(slug string) string {
 	b.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, b.h.base+"/login?tenant="+url.QueryEscape(slug), nil)
+	return b.mintCallbackFrom(b.h.base + "/login?tenant=" + url.QueryEscape(slug))
+}
+
+// mintCallbackFrom is mintCallback starting at a given /login URL.
+func (b *browser) mintCallbackFrom(login string) string {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, login, nil)
 	back := b.do(b.follow, req)
 	if back.status != http.StatusFound || !strings.HasPrefix(back.location, b.h.callbackURL()+"?") {
 		b.t.Fatalf("the provider did not send the browser back: %d %s %s", back.status, back.location, back.body)

@@ -94,6 +94,11 @@ func openPlatform(ctx context.Context, e env, role string, prepare func(*homewar
 			p.close()
 			return nil, err
 		}
+		// Platform operators sign in at the demo provider's operator
+		// client unless HOMEWARD_OPERATOR_* names a provider of their own.
+		if cfg.OperatorSignIn == nil {
+			cfg.OperatorSignIn = p.demoIDP.OperatorSignIn()
+		}
 	}
 	opt, stop, err := workers.OpenRedis(ctx, cfg)
 	if err != nil {
@@ -214,7 +219,8 @@ in-process Redis-compatible queue; it starts listening when all that is done.`)
 	// The web pages; the queue monitor and the mailbox are in their menus
 	// when mounted (demo mode).
 	pageDeps := pages.Deps{Config: cfg, Logger: log.With("component", "pages"),
-		Notifications: p.store, Settings: pages.TenantSettings{Store: p.store}}
+		Notifications: p.store, Settings: pages.TenantSettings{Store: p.store},
+		Memberships: pages.StoreMemberships{Store: p.store}, LocaleSaver: p.store, Administration: p.store}
 	if deps.QueueMonitor != nil {
 		pageDeps.QueueMonitor = "/ops/queues"
 	}

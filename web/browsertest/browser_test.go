@@ -207,14 +207,3 @@ func TestLeaveQuickly(t *testing.T) {
 		t.Errorf("without script, after Leave quickly: %s", u)
 	}
 }
-
-// TODO(issue 5, after sign-in lands; NOT a test yet, so nothing here counts
-// as a pass): with the real sign-in and demo identity provider mounted
-// (serve with api.Deps.SignIn and DemoIdentityProvider), write
-//
-//	TestCaseManagerSignsInAndOut: b := browsertest.SignInDemo(t, base,
-//	"afesip-laos.case_manager"); the dashboard shows "Case manager" and the
-//	Cases card; switch to Lao and see Lao script; at 360 px no horizontal
-//	scroll; b.Check() on every page; click #sign-out; the landing page is
-//	back, and GET / with the old session cookie is the landing page (the
-//	session is gone).

@@ -9,6 +9,10 @@
 // Without chromium the tests are skipped and say why; with CI=true they
 // fail instead. `make test` installs chromium (deploy/dev/ensure-services.sh).
 // HOMEWARD_CHROMIUM names another binary.
+//
+// This package's own tests drive the pages on an HTTP server alone; the
+// tests that sign in (SignInDemo) need the whole program and are in
+// cmd/homeward (browser_test.go: homeward serve in demo mode, in process).
 package browsertest
 
 import (
@@ -26,6 +30,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -156,9 +162,26 @@ func (b *Browser) Check() {
 	b.CheckConsole()
 }
 
+// VisitErrorPage opens url, whose answer is an error page (a 403, a 404),
+// and checks it as Visit does, except for the one console error a browser
+// writes for a document with an error status.
+func (b *Browser) VisitErrorPage(url string) {
+	b.t.Helper()
+	b.Do(chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("body")))
+	b.CheckAccessibility()
+	b.checkConsole(func(m string) bool {
+		return strings.Contains(m, "Failed to load resource: the server responded with a status of") && strings.Contains(m, "("+url+":")
+	})
+}
+
 // CheckConsole fails the test when a page wrote an error to the console.
 // Errors are reported once.
 func (b *Browser) CheckConsole() {
+	b.t.Helper()
+	b.checkConsole(func(string) bool { return false })
+}
+
+func (b *Browser) checkConsole(expected func(string) bool) {
 	b.t.Helper()
 	// Console messages arrive asynchronously: give them a moment.
 	time.Sleep(100 * time.Millisecond)
@@ -167,7 +190,9 @@ func (b *Browser) CheckConsole() {
 	b.console = nil
 	b.mu.Unlock()
 	for _, m := range msgs {
-		b.t.Errorf("console error on %s: %s", b.Location(), m)
+		if !expected(m) {
+			b.t.Errorf("console error on %s: %s", b.Location(), m)
+		}
 	}
 }
 
@@ -189,6 +214,33 @@ func (b *Browser) Text(selector string) string {
 		b.t.Fatalf("browser: text of %s: %v", selector, err)
 	}
 	return s
+}
+
+// Cookie is the value of the browser's cookie name for url ("" when it
+// has none), HttpOnly ones too (read through the DevTools protocol, as a
+// page's script cannot).
+func (b *Browser) Cookie(url, name string) string {
+	b.t.Helper()
+	var value string
+	b.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		res, err := cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{URLs: []string{url}})
+		for _, c := range res.Cookies {
+			if c.Name == name {
+				value = c.Value
+			}
+		}
+		return err
+	}))
+	return value
+}
+
+// DeleteCookie removes the browser's cookie name for url.
+func (b *Browser) DeleteCookie(url, name string) {
+	b.t.Helper()
+	b.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, network.DeleteCookies, network.DeleteCookiesParams{Name: name, URL: url})
+		return err
+	}))
 }
 
 var axeSource = sync.OnceValues(func() ([]byte, error) {

@@ -188,6 +188,17 @@ func (p *Provider) IdentityProvider(slug string) (idp tenants.IdentityProvider, 
 	}, true
 }
 
+// OperatorSignIn is the platform operators' provider settings
+// (homeward.Config.OperatorSignIn, as HOMEWARD_OPERATOR_* would give them)
+// for signing operators in here: this issuer, the OperatorClientID client
+// and its secret, the groups claim and OperatorGroup. Demo serve uses it
+// when no operators' provider is configured.
+func (p *Provider) OperatorSignIn() *homeward.OperatorSignIn {
+	c := p.clients[OperatorClientID]
+	return &homeward.OperatorSignIn{Issuer: p.issuer, ClientID: c.id, ClientSecret: c.secret,
+		GroupsClaim: GroupsClaim, Group: OperatorGroup}
+}
+
 // derive is a key for purpose, derived from the master key: the client
 // secrets and the token key need no file of their own, and stay the same
 // across restarts.

@@ -670,3 +670,16 @@ func TestOperatorClient(t *testing.T) {
 		t.Errorf("operator: sub %s groups %v map %v", idt.Subject, claims.Groups, rp.idp.GroupRoles)
 	}
 }
+
+// TestOperatorSignInSettings: the operators' provider settings demo serve
+// uses are the operator client's, with the group its ID tokens carry
+// (TestOperatorClient) and that maps to platform_operator.
+func TestOperatorSignInSettings(t *testing.T) {
+	s := startProvider(t)
+	o := s.OperatorSignIn()
+	idp, ok := s.IdentityProvider(OperatorClientID)
+	if !ok || o.Issuer != idp.Issuer || o.ClientID != OperatorClientID || o.ClientSecret != idp.ClientSecret ||
+		o.GroupsClaim != idp.GroupsClaim || !slices.Equal(idp.GroupRoles[o.Group], []tenants.Role{tenants.RolePlatformOperator}) {
+		t.Errorf("operator sign-in %+v, operator client %+v", o, idp)
+	}
+}

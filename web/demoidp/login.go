@@ -201,6 +201,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>{{.}} · Demo sign-in · Homeward</title>
+<link rel="icon" href="data:,">
 {{end}}
 {{define "banner"}}<link rel="stylesheet" href="{{.Issuer}}/style.css">
 </head>

@@ -35,6 +35,10 @@ import (
 // LanguageCookie holds the language chosen with the picker on this device.
 const LanguageCookie = "homeward_lang"
 
+// FlashCookie carries the message a form's redirect shows once on the next
+// page: a message key from flashMessages, never data.
+const FlashCookie = "homeward_flash"
+
 // Paths of the pages, and of sign-in's routes that the pages link or post to.
 const (
 	PathHome             = "/"
@@ -64,17 +68,17 @@ type Organisation struct {
 	Slug, Name string
 }
 
-// Memberships lists the organisations the principal's identity belongs to
-// (sign-in provides it; until then the switcher shows the current one).
+// Memberships lists the organisations the principal's identity belongs to,
+// for the switcher (StoreMemberships adapts *tenants.Store).
 type Memberships interface {
 	Organisations(ctx context.Context, p *tenants.Principal) ([]Organisation, error)
 }
 
-// LocaleSaver stores a member's chosen language with their membership, so
-// it follows them to every device (sign-in provides it; until then the
-// choice is kept in a cookie on this device).
+// LocaleSaver stores the signed-in member's chosen language (the principal
+// in ctx) with their membership, so it follows them to every device
+// (*tenants.Store). Without it the choice stays in a cookie on this device.
 type LocaleSaver interface {
-	SetMemberLocale(ctx context.Context, p *tenants.Principal, lang string) error
+	SetMemberLocale(ctx context.Context, lang string) error
 }
 
 // Deps is what the pages need. Config is required; every other field may be
@@ -86,6 +90,9 @@ type Deps struct {
 	Settings      Settings
 	Memberships   Memberships
 	LocaleSaver   LocaleSaver
+	// Administration is sign-in's domain behind the settings pages
+	// (*tenants.Store); nil: those pages answer 503.
+	Administration Administration
 	// QueueMonitor is where the queue monitor is mounted ("" when it is
 	// not), for the platform operator's menu.
 	QueueMonitor string
@@ -110,7 +117,7 @@ var templateFiles embed.FS
 
 // pageTemplates are the pages drawn in layout.html; neutral.html stands
 // alone (it must look like nothing of Homeward).
-var pageTemplates = []string{"landing", "dashboard", "placeholder", "forbidden"}
+var pageTemplates = []string{"landing", "dashboard", "error", "members", "member", "api_tokens", "token_created", "identity_provider"}
 
 // New loads the messages and templates.
 func New(deps Deps) (*Pages, error) {
@@ -129,7 +136,7 @@ func New(deps Deps) (*Pages, error) {
 	}
 	p := &Pages{deps: deps, catalogue: catalogue, templates: map[string]*template.Template{}}
 	p.secure = deps.Config.BaseURL != nil && deps.Config.BaseURL.Scheme == "https"
-	funcs := template.FuncMap{"asset": static.Path}
+	funcs := template.FuncMap{"asset": static.Path, "fieldError": fieldError}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("pages: %w", err)
@@ -161,6 +168,28 @@ func (s TenantSettings) OrganisationSettings(ctx context.Context, tenant uuid.UU
 	return m, err
 }
 
+// StoreMemberships lists the organisations through the tenant store
+// (OrganisationsOf: the identity's enabled memberships with a role, in
+// active organisations), for Deps.Memberships. An API token or a platform
+// operator belongs to none.
+type StoreMemberships struct{ Store *tenants.Store }
+
+// Organisations returns the organisations of p's identity, by name.
+func (m StoreMemberships) Organisations(ctx context.Context, p *tenants.Principal) ([]Organisation, error) {
+	if p == nil || p.ViaToken || p.TenantID == uuid.Nil {
+		return nil, nil
+	}
+	choices, err := m.Store.OrganisationsOf(ctx, p.Actor.Issuer, p.Actor.Subject)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Organisation, 0, len(choices))
+	for _, o := range choices {
+		out = append(out, Organisation{Slug: o.Slug, Name: o.Name})
+	}
+	return out, nil
+}
+
 // view is what layout.html draws; Page is the page's own part.
 type view struct {
 	L             *i18n.Locale
@@ -170,6 +199,7 @@ type view struct {
 	Organisations []orgOption // two or more: the switcher
 	Nav           []link
 	Unread        string // the notifications line; "" when unknown
+	Flash         string // a message key, shown once after a form's redirect
 	CSRF          string
 	Path          string // this page, for the language form's return
 	Languages     []orgOption
@@ -194,13 +224,18 @@ type request struct {
 	principal *tenants.Principal
 	settings  map[string]string
 	locale    *i18n.Locale
+	// light: an error page, drawn without the parts that read the
+	// database (switcher, notifications), which may be what failed.
+	light bool
 }
 
 func (p *Pages) begin(c *fiber.Ctx) *request {
 	r := &request{principal: tenants.PrincipalFrom(c.UserContext())}
 	member := ""
 	if r.principal != nil {
-		member = r.principal.Locale
+		if r.principal.LocaleChosen {
+			member = r.principal.Locale
+		}
 		if p.deps.Settings != nil && r.principal.TenantID != uuid.Nil {
 			s, err := p.deps.Settings.OrganisationSettings(c.UserContext(), r.principal.TenantID)
 			if err != nil {
@@ -224,6 +259,9 @@ func (p *Pages) frame(c *fiber.Ctx, r *request, titleKey, current string, page a
 	for _, lang := range i18n.Languages {
 		v.Languages = append(v.Languages, orgOption{Value: lang, Name: i18n.Endonyms[lang], Lang: lang, Current: lang == r.locale.Lang})
 	}
+	if !r.light {
+		v.Flash = p.takeFlash(c)
+	}
 	pr := r.principal
 	if pr == nil {
 		return v
@@ -232,6 +270,10 @@ func (p *Pages) frame(c *fiber.Ctx, r *request, titleKey, current string, page a
 	v.OrgName = pr.TenantName
 	if v.OrgName == "" {
 		v.OrgName = r.locale.T("organisation_platform")
+	}
+	v.Nav = navigation(pr, p.deps.QueueMonitor, current)
+	if r.light {
+		return v
 	}
 	if p.deps.Memberships != nil {
 		orgs, err := p.deps.Memberships.Organisations(c.UserContext(), pr)
@@ -244,7 +286,6 @@ func (p *Pages) frame(c *fiber.Ctx, r *request, titleKey, current string, page a
 			}
 		}
 	}
-	v.Nav = navigation(pr, p.deps.QueueMonitor, current)
 	if p.deps.Notifications != nil && pr.Actor.MemberID != nil && pr.TenantID != uuid.Nil {
 		n, err := p.deps.Notifications.UnreadNotifications(c.UserContext(), pr.TenantID, *pr.Actor.MemberID)
 		switch {
@@ -319,19 +360,21 @@ func (p *Pages) Leave(c *fiber.Ctx) error {
 
 // SetLanguage is POST /language (form: lang, next, and csrf_token when
 // signed in): it keeps the choice in a cookie on this device, and with the
-// member's membership when signed in, then returns to next (a path of
-// this site).
+// member's membership when signed in as a member, then returns to next (a
+// path of this site).
 func (p *Pages) SetLanguage(c *fiber.Ctx) error {
 	lang := c.FormValue("lang")
 	if !i18n.Supported(lang) {
 		return homeward.Invalid(map[string]string{"lang": "one of " + strings.Join(i18n.Languages, ", ")})
 	}
 	if pr := tenants.PrincipalFrom(c.UserContext()); pr != nil {
-		if pr.CSRFToken == "" || subtle.ConstantTimeCompare([]byte(c.FormValue("csrf_token")), []byte(pr.CSRFToken)) != 1 {
-			return homeward.Errorf(homeward.EFORBIDDEN, "the form has expired: reload the page and try again")
+		if err := checkForm(c, pr); err != nil {
+			return err
 		}
-		if p.deps.LocaleSaver != nil {
-			if err := p.deps.LocaleSaver.SetMemberLocale(c.UserContext(), pr, lang); err != nil {
+		// A platform operator or a program has no membership to keep it
+		// in: the cookie alone remembers.
+		if p.deps.LocaleSaver != nil && pr.Actor.MemberID != nil && !pr.ViaToken && pr.TenantID != uuid.Nil {
+			if err := p.deps.LocaleSaver.SetMemberLocale(c.UserContext(), lang); err != nil {
 				return err
 			}
 		}
@@ -341,6 +384,60 @@ func (p *Pages) SetLanguage(c *fiber.Ctx) error {
 		Secure: p.secure, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
 	})
 	return c.Redirect(localPath(c.FormValue("next")), fiber.StatusSeeOther)
+}
+
+// checkForm refuses a form post of a browser session without the
+// session's CSRF token (the form field csrf_token, or the header
+// X-CSRF-Token). Sign-in's middleware has checked it already; the
+// pages check again so that no form of theirs depends on how they are
+// mounted. A bearer credential (no session) is never sent by a browser on
+// its own, so its requests cannot be forged this way.
+func checkForm(c *fiber.Ctx, pr *tenants.Principal) error {
+	if pr.SessionID == "" {
+		return nil
+	}
+	token := c.Get("X-CSRF-Token") // as the API takes it (htmx sends it so)
+	if token == "" {
+		token = c.FormValue("csrf_token")
+	}
+	if pr.CSRFToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(pr.CSRFToken)) != 1 {
+		return homeward.Errorf(homeward.EFORBIDDEN, "the form has expired: reload the page and try again")
+	}
+	return nil
+}
+
+// flashMessages are the messages a form may leave for the next page.
+var flashMessages = map[string]bool{
+	"flash.member_disabled": true,
+	"flash.member_enabled":  true,
+	"flash.member_roles":    true,
+	"flash.token_revoked":   true,
+	"flash.idp_saved":       true,
+}
+
+// flash leaves the message key for the page the redirect opens.
+func (p *Pages) flash(c *fiber.Ctx, key string) {
+	c.Cookie(&fiber.Cookie{
+		Name: FlashCookie, Value: key, Path: "/", MaxAge: 60,
+		Secure: p.secure, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+	})
+}
+
+// takeFlash is the message a form left (one of flashMessages; "" for none
+// or anything else), cleared so that it shows once.
+func (p *Pages) takeFlash(c *fiber.Ctx) string {
+	key := c.Cookies(FlashCookie)
+	if key == "" {
+		return ""
+	}
+	c.Cookie(&fiber.Cookie{
+		Name: FlashCookie, Value: "", Path: "/", Expires: time.Unix(0, 0),
+		Secure: p.secure, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+	})
+	if !flashMessages[key] {
+		return ""
+	}
+	return key
 }
 
 // localPath is next when it is a path of this site, else /: a form field
@@ -357,35 +454,6 @@ func localPath(next string) string {
 // signInFirst is the address that signs in and comes back to path.
 func signInFirst(path string) string {
 	return PathLogin + "?" + url.Values{"next": {path}}.Encode()
-}
-
-// placeholder serves a page of sign-in's settings that is not built yet,
-// to members whose roles open it.
-func (p *Pages) placeholder(c *fiber.Ctx, path, titleKey string, perm tenants.Permission) error {
-	r := p.begin(c)
-	if r.principal == nil {
-		return c.Redirect(signInFirst(path), fiber.StatusSeeOther)
-	}
-	if !r.principal.Can(perm) {
-		return p.render(c, fiber.StatusForbidden, "forbidden", p.frame(c, r, "forbidden.title", path, nil))
-	}
-	return p.render(c, fiber.StatusOK, "placeholder", p.frame(c, r, titleKey, path, nil))
-}
-
-// Members is GET /settings/members (tenant admins, auditors).
-func (p *Pages) Members(c *fiber.Ctx) error {
-	return p.placeholder(c, PathMembers, "settings.members_title", tenants.PermMembersRead)
-}
-
-// APITokens is GET /settings/api-tokens (tenant admins, auditors).
-func (p *Pages) APITokens(c *fiber.Ctx) error {
-	return p.placeholder(c, PathAPITokens, "settings.api_tokens_title", tenants.PermMembersRead)
-}
-
-// IdentityProvider is GET /settings/identity-provider (tenant admins,
-// auditors).
-func (p *Pages) IdentityProvider(c *fiber.Ctx) error {
-	return p.placeholder(c, PathIdentityProvider, "settings.identity_provider_title", tenants.PermSettingsRead)
 }
 
 // Asset is GET /static/:file (web/static).

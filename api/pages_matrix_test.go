@@ -1,0 +1,17 @@
+package api_test
+
+import (
+	homeward "github.com/afesip/homeward"
+	"github.com/afesip/homeward/api"
+	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/web/pages"
+)
+
+// The authorization matrix (authz_matrix_test.go, package api) runs its
+// page rows against the real pages, wired as serve wires them.
+func init() {
+	api.PagesForMatrix = func(s *tenants.Store, cfg *homeward.Config) (api.Pages, error) {
+		return pages.New(pages.Deps{Config: cfg, Notifications: s, Settings: pages.TenantSettings{Store: s},
+			Memberships: pages.StoreMemberships{Store: s}, LocaleSaver: s, Administration: s})
+	}
+}
