@@ -57,6 +57,13 @@ func TestNotificationCreatedOnceThroughTheOutbox(t *testing.T) {
 			row := r.waitStatus(id, tenants.OutboxDone)
 
 			// Delivered again (a stale relay's late send): the worker skips it.
+			// The row is done when the handler's transaction commits; asynq
+			// drops the first task a moment later, and only then may the
+			// same task id be enqueued again.
+			eventually(t, 20*time.Second, func() bool {
+				_, err := r.insp.GetTaskInfo(r.queue, row.ID.String())
+				return errors.Is(err, asynq.ErrTaskNotFound)
+			}, func() string { return "the first delivery stayed in the queue" })
 			task := asynq.NewTaskWithHeaders(row.Kind, []byte(row.Payload), map[string]string{
 				workers.HeaderOutbox: row.ID.String(), workers.HeaderTenant: tenant.String()})
 			_, err = r.client.Enqueue(task, asynq.TaskID(row.ID.String()), asynq.Queue(r.queue))
