@@ -68,6 +68,9 @@ func (p stubPages) IdentityProvider(c *fiber.Ctx) error     { return p.page(c) }
 func (p stubPages) SaveIdentityProvider(c *fiber.Ctx) error { return p.form(c) }
 func (p stubPages) Asset(c *fiber.Ctx) error                { return p.page(c) }
 
+// SignInChooser draws the plain chooser, as without pages.
+func (stubPages) SignInChooser(c *fiber.Ctx, ch Chooser) error { return renderChooser(c, nil, ch) }
+
 // ErrorPage draws the error as a page that names its status and code.
 func (stubPages) ErrorPage(c *fiber.Ctx, e PageError) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)

@@ -68,7 +68,7 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 
 	// Sign-in with each organisation's provider, and the browser session
 	// (signin.go, session.go). The two POSTs need the session's CSRF token.
-	app.Get("/login", deps.SignIn.login)
+	app.Get("/login", func(c *fiber.Ctx) error { return deps.SignIn.login(c, deps.Pages) })
 	app.Get("/auth/callback", deps.SignIn.callback)
 	app.Post("/auth/switch", deps.SignIn.switchOrganisation)
 	app.Post("/logout", deps.SignIn.logout)

@@ -61,7 +61,33 @@ type Pages interface {
 	// ErrorPage answers an error as an HTML page in the reader's language
 	// (errors.go calls it for a browser's request outside the API).
 	ErrorPage(c *fiber.Ctx, e PageError) error
+
+	// SignInChooser draws GET /login without an organisation (signin.go
+	// calls it; without Pages the plain page of signin_page.go answers).
+	SignInChooser(c *fiber.Ctx, ch Chooser) error
 }
+
+// Chooser is the organisation chooser as a page draws it: the organisations
+// to sign in to, each with its sign-in address, and the e-mail form.
+type Chooser struct {
+	Organisations []ChooserOrganisation
+	Next          string // the local page to land on afterwards ("/": none)
+	Email         string // the address typed, to show again
+	Notice        string // "" or ChooserNoMatch: a code, the page has the words
+	Operator      bool   // link the platform operators' sign-in (OperatorLoginPath)
+}
+
+// ChooserOrganisation is one organisation of the chooser.
+type ChooserOrganisation struct {
+	Slug, Name string
+	Href       string // its sign-in: /login?tenant=SLUG[&next=...]
+}
+
+// ChooserNoMatch: no organisation signs in the e-mail address's domain.
+const ChooserNoMatch = "no_match"
+
+// OperatorLoginPath starts a platform operator's sign-in.
+const OperatorLoginPath = "/login?operator=1"
 
 // PageError is an error as an error page shows it: what the JSON body
 // would say, without the message (the domain's English; the page has its

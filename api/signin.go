@@ -188,8 +188,9 @@ var errNoSignIn = homeward.Errorf(homeward.EUNAVAILABLE, "sign-in is not configu
 // login starts a sign-in at the organisation named by ?tenant=SLUG, or, with
 // ?operator=1, a platform operator's at the operators' own provider, or
 // shows the organisations to choose from (found from ?email= when the
-// organisations configured e-mail domains).
-func (s *SignIn) login(c *fiber.Ctx) error {
+// organisations configured e-mail domains). The chooser is pages' page
+// when the web pages are mounted, else signin_page.go's plain one.
+func (s *SignIn) login(c *fiber.Ctx, pages Pages) error {
 	if s == nil {
 		return errNoSignIn
 	}
@@ -223,12 +224,12 @@ func (s *SignIn) login(c *fiber.Ctx) error {
 				return c.Redirect(loginURL(matches[0].Slug, next, email), fiber.StatusFound)
 			}
 			if len(matches) == 0 {
-				notice = "No organisation signs in people with this e-mail address here: choose yours below."
+				notice = ChooserNoMatch
 			} else {
 				orgs = matches
 			}
 		}
-		return renderChooser(c, chooserPage{Organisations: orgs, Next: next, Email: email, Notice: notice, Operator: s.operator != nil})
+		return renderChooser(c, pages, chooserOf(orgs, next, email, notice, s.operator != nil))
 	}
 
 	t, err := s.store.TenantBySlug(ctx, slug)

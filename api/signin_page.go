@@ -9,33 +9,41 @@ import (
 	"github.com/afesip/homeward/tenants"
 )
 
-// chooserPage is GET /login without an organisation: the organisations to
-// sign in to, and a form to find one's own from an e-mail address. Plain
-// server-rendered HTML, no script; its one style element carries the
-// response's CSP nonce. (The web shell restyles and translates it.)
-type chooserPage struct {
-	Organisations []tenants.Tenant
-	Next          string // the local page to land on afterwards
-	Email         string
-	Notice        string
-	Operator      bool // platform operators sign in here too (/login?operator=1)
+// chooserOf is the chooser of the organisations orgs.
+func chooserOf(orgs []tenants.Tenant, next, email, notice string, operator bool) Chooser {
+	ch := Chooser{Next: next, Email: email, Notice: notice, Operator: operator}
+	for _, o := range orgs {
+		ch.Organisations = append(ch.Organisations, ChooserOrganisation{Slug: o.Slug, Name: o.Name, Href: loginURL(o.Slug, next, "")})
+	}
+	return ch
 }
 
-func renderChooser(c *fiber.Ctx, p chooserPage) error {
+// chooserNotices are the plain page's words for Chooser.Notice.
+var chooserNotices = map[string]string{
+	ChooserNoMatch: "No organisation signs in people with this e-mail address here: choose yours below.",
+}
+
+// renderChooser draws GET /login without an organisation: pages' page in
+// the web shell (translated, with "Leave quickly") when the pages are
+// mounted, else a plain English page: server-rendered HTML, no script, its
+// one style element carrying the response's CSP nonce.
+func renderChooser(c *fiber.Ctx, pages Pages, ch Chooser) error {
+	if pages != nil {
+		return pages.SignInChooser(c, ch)
+	}
 	var out strings.Builder
 	if err := chooser.Execute(&out, struct {
-		chooserPage
-		Nonce string
-	}{p, CSPNonce(c)}); err != nil {
+		Chooser
+		NoticeText string
+		Nonce      string
+	}{ch, chooserNotices[ch.Notice], CSPNonce(c)}); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return c.SendString(out.String())
 }
 
-var chooser = template.Must(template.New("chooser").Funcs(template.FuncMap{
-	"login": func(slug, next string) string { return loginURL(slug, next, "") },
-}).Parse(`<!DOCTYPE html>
+var chooser = template.Must(template.New("chooser").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -57,11 +65,11 @@ input { padding: .5rem; width: 100%; box-sizing: border-box; margin: .25rem 0 .5
 <body>
 <main>
 <h1>Sign in to Homeward</h1>
-{{if .Notice}}<p class="notice" role="status">{{.Notice}}</p>{{end}}
+{{if .NoticeText}}<p class="notice" role="status">{{.NoticeText}}</p>{{end}}
 {{if .Organisations}}
 <p>Choose your organisation: you sign in with its own account system.</p>
 <ul>
-{{range .Organisations}}<li><a href="{{login .Slug $.Next}}">{{.Name}}</a></li>
+{{range .Organisations}}<li><a href="{{.Href}}">{{.Name}}</a></li>
 {{end}}</ul>
 {{else}}
 <p>No organisation can sign in yet.</p>

@@ -161,8 +161,8 @@ func TestLeaveQuickly(t *testing.T) {
 	b.Visit(base + "/")
 	b.Do(
 		chromedp.Click(chromedp.ID("leave-quickly")),
-		chromedp.WaitVisible(chromedp.CSS("body.neutral")),
 	)
+	b.Await("body.neutral")
 	b.Check()
 	if u := b.Location(); u != base+"/leave" {
 		t.Errorf("after Leave quickly: %s", u)
@@ -189,8 +189,8 @@ func TestLeaveQuickly(t *testing.T) {
 	b.Do(
 		chromedp.KeyEvent(kb.Escape),
 		chromedp.KeyEvent(kb.Escape),
-		chromedp.WaitVisible(chromedp.CSS("body.neutral")),
 	)
+	b.Await("body.neutral")
 
 	// Without script: a plain link, so it still gets there.
 	b.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
@@ -201,8 +201,8 @@ func TestLeaveQuickly(t *testing.T) {
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(chromedp.ID("leave-quickly")),
 		chromedp.Click(chromedp.ID("leave-quickly")),
-		chromedp.WaitVisible(chromedp.CSS("body.neutral")),
 	)
+	b.Await("body.neutral")
 	if u := b.Location(); u != base+"/leave" {
 		t.Errorf("without script, after Leave quickly: %s", u)
 	}

@@ -136,6 +136,40 @@ func (b *Browser) Do(actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// SignOut presses the shell's sign-out button and waits for the signed-out
+// page.
+func (b *Browser) SignOut() {
+	b.t.Helper()
+	b.Do(chromedp.Click(chromedp.ID("sign-out")))
+	b.AwaitJS(`document.getElementById("sign-in") !== null && document.getElementById("sign-out") === null`)
+}
+
+// Await waits until the loaded page has an element matching the CSS
+// selector. After a click that navigates, use it rather than
+// chromedp.WaitVisible: a node chromedp found may belong to the document
+// being replaced, which fails with "Could not find node with given id".
+func (b *Browser) Await(selector string) {
+	b.t.Helper()
+	b.AwaitJS(fmt.Sprintf("document.querySelector(%q) !== null", selector))
+}
+
+// AwaitJS waits until the loaded page makes the expression true.
+func (b *Browser) AwaitJS(expression string) {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		done, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && (`+expression+`)`))
+		if err == nil && done {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Screenshot("await")
+			b.t.Fatalf("browser: waited 30 s for %s (last error: %v)", expression, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // Eval evaluates a JavaScript expression in the page and decodes its value.
 func Eval[T any](b *Browser, expression string) T {
 	b.t.Helper()
@@ -390,8 +424,8 @@ func (b *Browser) SignInDemo(baseURL, account string) {
 	b.Do(
 		chromedp.Click(chromedp.CSS(choice)),
 		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.ID("sign-out")),
 	)
+	b.Await("#sign-out")
 	if loc := b.Location(); !strings.HasPrefix(loc, baseURL+"/") || strings.HasPrefix(loc, baseURL+"/demo-idp") {
 		b.t.Fatalf("signing %s in ended at %s", account, loc)
 	}

@@ -37,6 +37,7 @@ import (
 
 	"github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/web/i18n"
 )
 
 // Path is where the provider is mounted on the serve app; its issuer is
@@ -68,6 +69,8 @@ type Provider struct {
 	logger  *slog.Logger
 	// secureCookie: the login cookie is Secure when the issuer is https.
 	secureCookie bool
+	// catalogue holds the pages' words in Homeward's languages (web/i18n).
+	catalogue *i18n.Catalogue
 }
 
 // New builds the provider for cfg (BaseURL, DataDir, MasterKey), creating
@@ -83,8 +86,13 @@ func New(cfg *homeward.Config, logger *slog.Logger) (*Provider, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	catalogue, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
 	base := cfg.BaseURL.String()
 	p := &Provider{
+		catalogue:    catalogue,
 		issuer:       base + Path,
 		clients:      map[string]*client{},
 		logger:       logger,

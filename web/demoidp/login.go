@@ -12,6 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/web/i18n"
 )
 
 // The login page, under Path. The library sends the browser to
@@ -33,6 +34,10 @@ const (
 // where SameSite=Lax withholds the cookie, or another browser) is refused.
 const browserCookie = "homeward_demo_idp"
 
+// languageCookie is Homeward's own language cookie (web/pages'
+// LanguageCookie, Path=/): the picker's choice holds here too.
+const languageCookie = "homeward_lang"
+
 // OperatorLoginPath is Homeward's page that starts the platform operator's
 // sign-in (with OperatorClientID); the organisations' login pages link to it.
 const OperatorLoginPath = "/login?operator=1"
@@ -52,10 +57,10 @@ func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get(loginParam)
 	c := p.storage.showLogin(id, p.browser(w, r))
 	if c == nil {
-		p.problem(w, http.StatusBadRequest, errSignInGone.Error()+", or was started in another browser.")
+		p.problem(w, r, http.StatusBadRequest, "demoidp.problem_gone")
 		return
 	}
-	p.renderLogin(w, http.StatusOK, id, c, "")
+	p.renderLogin(w, r, http.StatusOK, id, c, "")
 }
 
 // login completes the auth request with the chosen account and sends the
@@ -63,7 +68,7 @@ func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
 func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		p.problem(w, http.StatusBadRequest, "The form could not be read.")
+		p.problem(w, r, http.StatusBadRequest, "demoidp.problem_form")
 		return
 	}
 	id, subject := r.PostForm.Get(fieldRequest), r.PostForm.Get(fieldAccount)
@@ -75,16 +80,16 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errNoSuchAccount):
 		c := p.storage.showLogin(id, browser)
 		if c == nil {
-			p.problem(w, http.StatusBadRequest, errSignInGone.Error()+".")
+			p.problem(w, r, http.StatusBadRequest, "demoidp.problem_expired")
 			return
 		}
-		p.renderLogin(w, http.StatusUnprocessableEntity, id, c, "Choose one of the accounts listed.")
+		p.renderLogin(w, r, http.StatusUnprocessableEntity, id, c, "demoidp.choose_listed")
 		return
 	case errors.Is(err, errOtherBrowser):
-		p.problem(w, http.StatusForbidden, "This sign-in was started in another browser, or this browser did not send the sign-in cookie.")
+		p.problem(w, r, http.StatusForbidden, "demoidp.problem_other_browser")
 		return
 	case err != nil:
-		p.problem(w, http.StatusBadRequest, errSignInGone.Error()+".")
+		p.problem(w, r, http.StatusBadRequest, "demoidp.problem_expired")
 		return
 	}
 	callback := op.AuthCallbackURL(p.op)(op.ContextWithIssuer(r.Context(), p.issuer), id)
@@ -118,7 +123,19 @@ func (p *Provider) cookiePath() string {
 // base is BASE_URL, where Homeward's own pages are.
 func (p *Provider) base() string { return strings.TrimSuffix(p.issuer, Path) }
 
+// locale is the reader's language: Homeward's language cookie, else the
+// browser's Accept-Language, else English (the provider knows no member
+// and no organisation before the sign-in).
+func (p *Provider) locale(r *http.Request) *i18n.Locale {
+	cookie := ""
+	if ck, err := r.Cookie(languageCookie); err == nil {
+		cookie = ck.Value
+	}
+	return p.catalogue.Locale(i18n.Choose("", cookie, r.Header.Get("Accept-Language"), ""))
+}
+
 type loginData struct {
+	L            *i18n.Locale
 	Issuer       string
 	Base         string
 	Action       string
@@ -127,11 +144,12 @@ type loginData struct {
 	Accounts     []Account
 	Operator     bool
 	OperatorURL  string
-	Error        string
+	Error        string // a message key
 }
 
-func (p *Provider) renderLogin(w http.ResponseWriter, status int, id string, c *client, problem string) {
+func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status int, id string, c *client, problem string) {
 	p.render(w, status, "login", loginData{
+		L:            p.locale(r),
 		Issuer:       p.issuer,
 		Base:         p.base(),
 		Action:       p.issuer + loginPath,
@@ -145,7 +163,7 @@ func (p *Provider) renderLogin(w http.ResponseWriter, status int, id string, c *
 }
 
 // index is the provider's own page: what it is, and every account.
-func (p *Provider) index(w http.ResponseWriter, _ *http.Request) {
+func (p *Provider) index(w http.ResponseWriter, r *http.Request) {
 	type org struct {
 		Name     string
 		Accounts []Account
@@ -156,19 +174,22 @@ func (p *Provider) index(w http.ResponseWriter, _ *http.Request) {
 	}
 	orgs = append(orgs, org{"Platform operator (no organisation)", AccountsOf("")})
 	p.render(w, http.StatusOK, "index", struct {
+		L             *i18n.Locale
 		Issuer        string
 		Base          string
 		Organisations []org
-	}{p.issuer, p.base(), orgs})
+	}{p.catalogue.Locale("en"), p.issuer, p.base(), orgs})
 }
 
-// problem is a page saying what went wrong, with a way back to Homeward.
-func (p *Provider) problem(w http.ResponseWriter, status int, message string) {
+// problem is a page saying what went wrong (message, a message key), in
+// the reader's language, with a way back to Homeward.
+func (p *Provider) problem(w http.ResponseWriter, r *http.Request, status int, message string) {
 	p.render(w, status, "problem", struct {
+		L       *i18n.Locale
 		Issuer  string
 		Base    string
 		Message string
-	}{p.issuer, p.base(), message})
+	}{p.locale(r), p.issuer, p.base(), message})
 }
 
 func (p *Provider) render(w http.ResponseWriter, status int, name string, data any) {
@@ -192,46 +213,53 @@ func serveStyle(w http.ResponseWriter, _ *http.Request) {
 
 // The pages are plain HTML: no script, one external stylesheet (so that
 // Homeward's Content-Security-Policy, which allows 'self', applies as is).
+// Every page but the index (the provider's own, for developers) is in the
+// reader's language (.L); the index is drawn in English.
 var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
-	"role": roleLabel,
+	"roleKey": func(r tenants.Role) string { return "role." + string(r) },
+	"head": func(l *i18n.Locale, title string) any {
+		return struct {
+			L     *i18n.Locale
+			Title string
+		}{l, title}
+	},
 }).Parse(`{{define "head"}}<!DOCTYPE html>
-<html lang="en">
+<html lang="{{.L.Lang}}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>{{.}} · Demo sign-in · Homeward</title>
+<title>{{.Title}} · {{.L.T "demoidp.title"}} · Homeward</title>
 <link rel="icon" href="data:,">
 {{end}}
 {{define "banner"}}<link rel="stylesheet" href="{{.Issuer}}/style.css">
 </head>
 <body>
 <main>
-<p class="banner" role="note"><strong>Demo sign-in — demo data only.</strong>
-This is Homeward's built-in demo identity provider. It has no passwords: anyone
-can sign in as any demo account. Never enter real information in a demo.</p>
+<p class="banner" role="note"><strong>{{.L.T "demoidp.banner_strong"}}</strong>
+{{.L.T "demoidp.banner_text"}}</p>
 {{end}}
-{{define "login"}}{{template "head" (or .Organisation "Platform operator")}}{{template "banner" .}}
-{{if .Operator}}<h1>Sign in as the platform operator</h1>{{else}}<h1>Sign in to {{.Organisation}}</h1>{{end}}
-{{with .Error}}<p class="error" role="alert">{{.}}</p>{{end}}
+{{define "login"}}{{template "head" (head .L (or .Organisation (.L.T "role.platform_operator")))}}{{template "banner" .}}
+{{if .Operator}}<h1>{{.L.T "demoidp.heading_operator"}}</h1>{{else}}<h1>{{.L.T "demoidp.heading_organisation" "Organisation" .Organisation}}</h1>{{end}}
+{{with .Error}}<p class="error" role="alert">{{$.L.T .}}</p>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="id" value="{{.RequestID}}">
 <fieldset>
-<legend>Choose a demo account (no password needed)</legend>
+<legend>{{.L.T "demoidp.choose_account"}}</legend>
 <ul>
 {{range $i, $a := .Accounts}}<li><input type="radio" name="account" id="account-{{$i}}" value="{{$a.Subject}}" required{{if eq $i 0}} autofocus{{end}}>
-<label for="account-{{$i}}"><span class="name">{{$a.Name}}</span> <span class="detail">role {{role $a.Role}} · group <code>{{$a.Group}}</code></span></label></li>
+<label for="account-{{$i}}"><span class="name">{{$.L.T "demoidp.account_name" "Role" ($.L.T (roleKey $a.Role))}}</span> <span class="detail">{{$.L.T "demoidp.group"}} <code>{{$a.Group}}</code></span></label></li>
 {{end}}</ul>
 </fieldset>
-<button type="submit">Sign in</button>
+<button type="submit">{{.L.T "demoidp.sign_in"}}</button>
 </form>
-{{if not .Operator}}<p class="aside">The platform operator belongs to no organisation: <a href="{{.OperatorURL}}">sign in as the platform operator</a>.</p>{{end}}
-<p class="aside"><a href="{{.Base}}/">Back to Homeward</a></p>
+{{if not .Operator}}<p class="aside">{{.L.T "demoidp.operator_aside"}} <a href="{{.OperatorURL}}">{{.L.T "demoidp.operator_link"}}</a>.</p>{{end}}
+<p class="aside"><a href="{{.Base}}/">{{.L.T "demoidp.back"}}</a></p>
 </main>
 </body>
 </html>
 {{end}}
-{{define "index"}}{{template "head" "Demo identity provider"}}{{template "banner" .}}
+{{define "index"}}{{template "head" (head .L "Demo identity provider")}}{{template "banner" .}}
 <h1>Demo identity provider</h1>
 <p>Homeward's demo organisations sign in here the way a real organisation signs in with its own provider.
 Start from <a href="{{.Base}}/login">Homeward's sign-in page</a>.
@@ -244,10 +272,10 @@ Issuer <code>{{.Issuer}}</code>, <a href="{{.Issuer}}/.well-known/openid-configu
 </body>
 </html>
 {{end}}
-{{define "problem"}}{{template "head" "Sign-in problem"}}{{template "banner" .}}
-<h1>Sign-in problem</h1>
-<p class="error" role="alert">{{.Message}}</p>
-<p><a href="{{.Base}}/login">Start again from Homeward's sign-in page</a></p>
+{{define "problem"}}{{template "head" (head .L (.L.T "demoidp.problem_title"))}}{{template "banner" .}}
+<h1>{{.L.T "demoidp.problem_title"}}</h1>
+<p class="error" role="alert">{{.L.T .Message}}</p>
+<p><a href="{{.Base}}/login">{{.L.T "demoidp.start_again"}}</a></p>
 </main>
 </body>
 </html>

@@ -117,7 +117,7 @@ var templateFiles embed.FS
 
 // pageTemplates are the pages drawn in layout.html; neutral.html stands
 // alone (it must look like nothing of Homeward).
-var pageTemplates = []string{"landing", "dashboard", "error", "members", "member", "api_tokens", "token_created", "identity_provider"}
+var pageTemplates = []string{"chooser", "landing", "dashboard", "error", "members", "member", "api_tokens", "token_created", "identity_provider"}
 
 // New loads the messages and templates.
 func New(deps Deps) (*Pages, error) {
