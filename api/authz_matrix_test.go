@@ -154,6 +154,10 @@ var authzMatrix = []matrixRow{
 	// no organisation here).
 	{route: "GET /api/v1/settings/identity-provider", own: "401 200 403 403 403 403 403 403 403 403 200 403"},
 	{route: "PUT /api/v1/settings/identity-provider", body: "{idp}", own: "401 200 403 403 403 403 403 403 403 403 403 403"},
+	// The organisation's adjustments to the permission table: settings.read
+	// and settings.write; the platform operator acts for no organisation.
+	{route: "GET /api/v1/settings/permissions", own: "401 200 403 403 403 403 403 403 403 403 200 403"},
+	{route: "PUT /api/v1/settings/permissions", body: `{"adjustments":{}}`, own: "401 200 403 403 403 403 403 403 403 403 403 403"},
 }
 
 // matrixColumns are the callers, in the order of the statuses.

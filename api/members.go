@@ -348,3 +348,58 @@ func (a *authenticator) providersChangedAfter(c *fiber.Ctx) error {
 	defer a.jwt.forget()
 	return c.Next()
 }
+
+// permissionsBody is GET and PUT /api/v1/settings/permissions: the
+// organisation's effective table, one row per permission.
+type permissionsBody struct {
+	Permissions []permissionRowBody `json:"permissions"`
+}
+
+type permissionRowBody struct {
+	Permission tenants.Permission `json:"permission"`
+	Roles      []tenants.Role     `json:"roles"`
+	Fixed      bool               `json:"fixed"`
+	Add        []tenants.Role     `json:"add"`
+	Remove     []tenants.Role     `json:"remove"`
+}
+
+type permissionsChangeBody struct {
+	Adjustments tenants.PermissionAdjustments `json:"adjustments"`
+}
+
+func permissionsJSON(rows []tenants.PermissionRow) permissionsBody {
+	b := permissionsBody{Permissions: make([]permissionRowBody, 0, len(rows))}
+	for _, r := range rows {
+		b.Permissions = append(b.Permissions, permissionRowBody{
+			Permission: r.Permission, Roles: roleList(r.Roles), Fixed: r.Fixed,
+			Add: roleList(r.Add), Remove: roleList(r.Remove),
+		})
+	}
+	return b
+}
+
+func (a *administration) getPermissions(c *fiber.Ctx) error {
+	if err := a.ready(); err != nil {
+		return err
+	}
+	rows, err := a.store.PermissionTable(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(permissionsJSON(rows))
+}
+
+func (a *administration) putPermissions(c *fiber.Ctx) error {
+	if err := a.ready(); err != nil {
+		return err
+	}
+	var body permissionsChangeBody
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	rows, err := a.store.SetPermissionAdjustments(c.UserContext(), body.Adjustments)
+	if err != nil {
+		return err
+	}
+	return c.JSON(permissionsJSON(rows))
+}

@@ -102,8 +102,8 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	// The OpenAPI document describes every route here: add each new route
 	// to api/openapi.yaml too (openapi_test.go checks both ways).
 	v1.Get("/openapi.yaml", serveOpenAPI)
-	// Who am I; an organisation's members, API tokens and identity
-	// provider (members.go). Each is authorized in the domain.
+	// Who am I; an organisation's members, API tokens, identity
+	// provider and permission adjustments (members.go). Each is authorized in the domain.
 	admin := &administration{store: deps.Store, auth: auth, demo: deps.Config.Demo()}
 	v1.Get("/me", me)
 	v1.Get("/members", admin.listMembers)
@@ -115,6 +115,8 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	v1.Delete("/tokens/:id", admin.revokeToken)
 	v1.Get("/settings/identity-provider", admin.getIdentityProvider)
 	v1.Put("/settings/identity-provider", admin.putIdentityProvider)
+	v1.Get("/settings/permissions", admin.getPermissions)
+	v1.Put("/settings/permissions", admin.putPermissions)
 	if testRoutes != nil {
 		testRoutes(v1)
 	}

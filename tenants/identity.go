@@ -419,11 +419,11 @@ func memberPrincipal(tx *gorm.DB, t *Tenant, id *identityRow, m *Membership, rol
 		return nil, err
 	}
 	mid := m.ID
-	return &Principal{
+	return withAdjustments(tx, &Principal{
 		Actor:    Actor{Kind: ActorMember, Issuer: id.Issuer, Subject: id.Subject, MemberID: &mid},
 		TenantID: t.ID, TenantSlug: t.Slug, TenantName: t.Name,
 		Roles: roles, Locale: locale, LocaleChosen: slices.Contains(Locales, m.Locale),
-	}, nil
+	})
 }
 
 // Locales are the languages Homeward speaks (web/emails.Languages).

@@ -1,7 +1,12 @@
 package tenants
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
+
+	"gorm.io/gorm"
 
 	"github.com/afesip/homeward"
 )
@@ -46,17 +51,19 @@ var defaultGrants = map[Permission]grant{
 	PermSignedIn:      {roles: Roles, fixed: true},
 }
 
-// Can reports whether the principal may do perm (by the default table).
+// Can reports whether the principal may do perm: by the default table as
+// its organisation adjusted it (default ∪ add − remove; fixed rows as they
+// are).
 func (p *Principal) Can(perm Permission) bool {
 	if p == nil {
 		return false
 	}
-	g, ok := defaultGrants[perm]
+	roles, ok := rolesFor(perm, p.adjustments)
 	if !ok {
 		return false
 	}
 	for _, r := range p.Roles {
-		if slices.Contains(g.roles, r) {
+		if slices.Contains(roles, r) {
 			return true
 		}
 	}
@@ -73,4 +80,196 @@ func Authorize(p *Principal, perm Permission) error {
 		return homeward.Errorf(homeward.EFORBIDDEN, "your roles do not allow this")
 	}
 	return nil
+}
+
+// Permissions lists every permission, in the order of defaultGrants.
+var Permissions = []Permission{
+	PermMembersRead, PermMembersWrite, PermSettingsRead, PermSettingsWrite, PermIDPWrite,
+	PermAuditRead, PermOrganisations, PermOperations, PermSignedIn,
+}
+
+// PermissionAdjustment is an organisation's change to one row of the
+// default table: roles that gain the permission, and roles that lose it.
+type PermissionAdjustment struct {
+	Add    []Role `json:"add"`
+	Remove []Role `json:"remove"`
+}
+
+// PermissionAdjustments are an organisation's changes to the default table,
+// kept as its "permissions" setting. Fixed rows are never adjusted.
+type PermissionAdjustments map[Permission]PermissionAdjustment
+
+// permissionsSetting is the setting that holds the adjustments (JSON).
+const permissionsSetting = "permissions"
+
+// rolesFor is the roles holding perm for an organisation with adjustments
+// adj: default ∪ add − remove, the default alone for a fixed row. The
+// platform operator is never added or removed by an organisation.
+func rolesFor(perm Permission, adj PermissionAdjustments) ([]Role, bool) {
+	g, ok := defaultGrants[perm]
+	if !ok {
+		return nil, false
+	}
+	a, adjusted := adj[perm]
+	if g.fixed || !adjusted {
+		return g.roles, true
+	}
+	var out []Role
+	for _, r := range Roles {
+		had := slices.Contains(g.roles, r)
+		if r != RolePlatformOperator {
+			had = (had || slices.Contains(a.Add, r)) && !slices.Contains(a.Remove, r)
+		}
+		if had {
+			out = append(out, r)
+		}
+	}
+	return out, true
+}
+
+// validate names each wrong row as adjustments.<permission>.
+func (adj PermissionAdjustments) validate() error {
+	f := homeward.FieldErrors{}
+	for perm, a := range adj {
+		field := "adjustments." + string(perm)
+		g, ok := defaultGrants[perm]
+		switch {
+		case !ok:
+			f.Add(field, fmt.Sprintf("%q is not a permission", perm))
+			continue
+		case g.fixed:
+			f.Add(field, "this row is fixed: organisations may not change it")
+			continue
+		}
+		for _, r := range append(slices.Clone(a.Add), a.Remove...) {
+			switch {
+			case !ValidRole(r):
+				f.Add(field, fmt.Sprintf("%q is not a role (one of %s)", r, orgRoleNames()))
+			case r == RolePlatformOperator:
+				f.Add(field, "platform_operator's rights are not an organisation's to change")
+			}
+		}
+		for _, r := range a.Add {
+			if slices.Contains(a.Remove, r) {
+				f.Add(field, fmt.Sprintf("%q is both added and removed", r))
+			}
+		}
+		if perm == PermSettingsWrite && slices.Contains(a.Remove, RoleTenantAdmin) {
+			f.Add(field, "tenant_admin keeps settings.write, or nobody could undo this")
+		}
+	}
+	return f.Err()
+}
+
+// normalized drops empty rows and orders each row's roles.
+func (adj PermissionAdjustments) normalized() PermissionAdjustments {
+	out := PermissionAdjustments{}
+	for perm, a := range adj {
+		if len(a.Add) == 0 && len(a.Remove) == 0 {
+			continue
+		}
+		out[perm] = PermissionAdjustment{Add: sortRoles(a.Add), Remove: sortRoles(a.Remove)}
+	}
+	return out
+}
+
+// adjustmentsOf reads the organisation's adjustments in its transaction.
+func adjustmentsOf(tx *gorm.DB) (PermissionAdjustments, error) {
+	v, ok, err := SettingValue(tx.Session(&gorm.Session{NewDB: true}), permissionsSetting)
+	if err != nil || !ok || v == "" {
+		return nil, err
+	}
+	var adj PermissionAdjustments
+	if err := json.Unmarshal([]byte(v), &adj); err != nil {
+		return nil, fmt.Errorf("tenants: the permissions setting: %w", err)
+	}
+	return adj, nil
+}
+
+// withAdjustments loads the organisation's adjustments into p, a principal
+// for the transaction's organisation: every principal for an organisation
+// is built through it, so Can answers by the organisation's table.
+func withAdjustments(tx *gorm.DB, p *Principal) (*Principal, error) {
+	adj, err := adjustmentsOf(tx)
+	if err != nil {
+		return nil, err
+	}
+	p.adjustments = adj
+	return p, nil
+}
+
+// PermissionRow is one row of an organisation's effective table.
+type PermissionRow struct {
+	Permission Permission
+	Roles      []Role // who holds it in this organisation
+	Fixed      bool   // organisations may not change it
+	Add        []Role // the organisation's additions to the default
+	Remove     []Role // and removals
+}
+
+func permissionTable(adj PermissionAdjustments) []PermissionRow {
+	rows := make([]PermissionRow, 0, len(Permissions))
+	for _, perm := range Permissions {
+		roles, _ := rolesFor(perm, adj)
+		row := PermissionRow{Permission: perm, Roles: slices.Clone(roles), Fixed: defaultGrants[perm].fixed,
+			Add: []Role{}, Remove: []Role{}}
+		if a, ok := adj[perm]; ok && !row.Fixed {
+			row.Add, row.Remove = sortRoles(a.Add), sortRoles(a.Remove)
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// PermissionTable is the principal's organisation's effective permission
+// table (settings.read).
+func (s *Store) PermissionTable(ctx context.Context) ([]PermissionRow, error) {
+	p, err := orgPrincipal(ctx, PermSettingsRead)
+	if err != nil {
+		return nil, err
+	}
+	var out []PermissionRow
+	err = s.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
+		adj, err := adjustmentsOf(tx)
+		out = permissionTable(adj)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SetPermissionAdjustments replaces the organisation's adjustments
+// (settings.write), audited permissions.change, and returns the effective
+// table. Only rows not fixed may change, with organisation roles only.
+// Members meet the change with their next request.
+func (s *Store) SetPermissionAdjustments(ctx context.Context, adj PermissionAdjustments) ([]PermissionRow, error) {
+	p, err := orgPrincipal(ctx, PermSettingsWrite)
+	if err != nil {
+		return nil, err
+	}
+	if err := adj.validate(); err != nil {
+		return nil, err
+	}
+	adj = adj.normalized()
+	value, err := json.Marshal(adj)
+	if err != nil {
+		return nil, err
+	}
+	var out []PermissionRow
+	err = s.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
+		if err := PutSetting(tx, permissionsSetting, string(value)); err != nil {
+			return err
+		}
+		if err := Audit(tx, AuditEntry{Action: "permissions.change", RecordType: "settings"}); err != nil {
+			return err
+		}
+		out = permissionTable(adj)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

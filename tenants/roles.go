@@ -60,6 +60,9 @@ type Principal struct {
 	// CSRFToken is the session's token, to be echoed by every state-changing
 	// cookie-authenticated request (forms and the X-CSRF-Token header).
 	CSRFToken string
+	// adjustments are the organisation's changes to the default permission
+	// table, loaded with the principal (withAdjustments); Can applies them.
+	adjustments PermissionAdjustments
 }
 
 // Has reports whether the principal holds role.

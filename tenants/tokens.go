@@ -387,9 +387,9 @@ func (s *Store) AuthenticateAPIToken(ctx context.Context, token string) (*Princi
 					return err
 				}
 			}
-			p = &Principal{Actor: actor, TenantID: t.ID, TenantSlug: t.Slug, TenantName: t.Name,
-				Roles: parseRoles(row.Roles), Locale: locale, ViaToken: true}
-			return nil
+			p, err = withAdjustments(tx, &Principal{Actor: actor, TenantID: t.ID, TenantSlug: t.Slug, TenantName: t.Name,
+				Roles: parseRoles(row.Roles), Locale: locale, ViaToken: true})
+			return err
 		})
 	if err != nil {
 		return nil, err
@@ -420,7 +420,10 @@ func makerMayStillGrant(tx *gorm.DB, tenantID, membershipID uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	maker := Principal{Roles: m.membership().Roles()}
+	maker, err := withAdjustments(tx, &Principal{Roles: m.membership().Roles()})
+	if err != nil {
+		return err
+	}
 	if m.Disabled || !maker.Can(PermMembersWrite) {
 		return homeward.Errorf(homeward.EUNAUTHENTICATED, "the member who made this API token may no longer grant its roles")
 	}
