@@ -330,12 +330,6 @@ type AuditQuery struct {
 	RecordID   uuid.UUID // ... and, optionally, only this record
 }
 
-// Page sizes of ListAudit.
-const (
-	DefaultAuditPage = 50
-	MaxAuditPage     = 200
-)
-
 // AuditPage is a page of the audit log; Next is "" on the last page.
 type AuditPage struct {
 	Entries []AuditRecord
@@ -347,17 +341,12 @@ type AuditPage struct {
 // EINVALID error naming the field.
 func ListAudit(tx *gorm.DB, q AuditQuery) (AuditPage, error) {
 	f := homeward.FieldErrors{}
-	if q.Limit == 0 {
-		q.Limit = DefaultAuditPage
-	}
-	if q.Limit < 1 || q.Limit > MaxAuditPage {
-		f.Add("limit", fmt.Sprintf("1 to %d", MaxAuditPage))
-	}
+	q.Limit = pageLimit(q.Limit, f)
 	var before int64
 	if q.Cursor != "" {
 		var ok bool
 		if before, ok = decodeAuditCursor(q.Cursor); !ok {
-			f.Add("cursor", "not a cursor from a previous page")
+			f.Add("cursor", badCursor)
 		}
 	}
 	if q.RecordType != "" && !codePattern.MatchString(q.RecordType) {

@@ -546,13 +546,13 @@ func TestListAudit(t *testing.T) {
 			if n := len(auditPage(t, s, b, tenants.AuditQuery{}).Entries); n != 0 {
 				t.Fatalf("another organisation sees %d of A's entries", n)
 			}
-			for _, bad := range []tenants.AuditQuery{{Limit: tenants.MaxAuditPage + 1}, {Limit: -1}, {Cursor: "not-a-cursor"}, {RecordID: record}} {
+			for _, bad := range []tenants.AuditQuery{{Limit: tenants.MaxPage + 1}, {Limit: -1}, {Cursor: "not-a-cursor"}, {RecordID: record}} {
 				err := s.InTenant(context.Background(), a, func(tx *gorm.DB) error { _, err := tenants.ListAudit(tx, bad); return err })
 				if homeward.ErrorCode(err) != homeward.EINVALID {
 					t.Errorf("query %+v: err = %v, want invalid", bad, err)
 				}
 			}
-			if n := len(auditPage(t, s, a, tenants.AuditQuery{Limit: tenants.MaxAuditPage}).Entries); n != 6 {
+			if n := len(auditPage(t, s, a, tenants.AuditQuery{Limit: tenants.MaxPage}).Entries); n != 6 {
 				t.Fatalf("the largest page: %d entries", n)
 			}
 		})

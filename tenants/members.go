@@ -2,9 +2,6 @@ package tenants
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -73,12 +70,6 @@ func (r *memberRow) member() Member {
 	}
 }
 
-// Page sizes of the administration lists (members, API tokens).
-const (
-	DefaultPage = 50
-	MaxPage     = 200
-)
-
 // MemberQuery selects a page of members, oldest first.
 type MemberQuery struct {
 	Limit         int    // 1 to MaxPage; 0 means DefaultPage
@@ -107,7 +98,7 @@ func (s *Store) Members(ctx context.Context, q MemberQuery) (*MemberPage, error)
 	if q.Cursor != "" {
 		var ok bool
 		if after, ok = decodeListCursor("m1", q.Cursor, q.SubjectPrefix); !ok {
-			f.Add("cursor", "not a cursor from a previous page of this list")
+			f.Add("cursor", badCursor)
 		}
 	}
 	if err := f.Err(); err != nil {
@@ -330,40 +321,4 @@ func orgPrincipal(ctx context.Context, perm Permission) (*Principal, error) {
 		return nil, errNoOrganisation
 	}
 	return p, nil
-}
-
-// pageLimit is q's limit, DefaultPage when 0; out of range is reported.
-func pageLimit(limit int, f homeward.FieldErrors) int {
-	if limit == 0 {
-		return DefaultPage
-	}
-	if limit < 1 || limit > MaxPage {
-		f.Add("limit", fmt.Sprintf("1 to %d", MaxPage))
-	}
-	return limit
-}
-
-// A list cursor is opaque to clients: the list's name, the last id of the
-// previous page, and a digest of the search it was made for (a cursor of
-// another search is refused rather than silently skipping rows).
-func encodeListCursor(list string, last uuid.UUID, search string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(list + ":" + last.String() + ":" + searchDigest(search)))
-}
-
-func decodeListCursor(list, cursor, search string) (uuid.UUID, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil {
-		return uuid.Nil, false
-	}
-	parts := strings.Split(string(b), ":")
-	if len(parts) != 3 || parts[0] != list || parts[2] != searchDigest(search) {
-		return uuid.Nil, false
-	}
-	id, err := uuid.Parse(parts[1])
-	return id, err == nil
-}
-
-func searchDigest(search string) string {
-	sum := sha256.Sum256([]byte(search))
-	return hex.EncodeToString(sum[:6])
 }

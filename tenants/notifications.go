@@ -1,9 +1,7 @@
 package tenants
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -125,17 +123,10 @@ func CreateNotification(tx *gorm.DB, ids map[string]uuid.UUID) error {
 	return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(n).Error
 }
 
-// Notification pages.
-const (
-	DefaultNotificationLimit = 50
-	MaxNotificationLimit     = 200
-)
-
 // NotificationQuery selects a page of a member's notifications, newest
 // first.
 type NotificationQuery struct {
-	// Limit is the page size: 0 is DefaultNotificationLimit, at most
-	// MaxNotificationLimit.
+	// Limit is the page size: 0 is DefaultPage, at most MaxPage.
 	Limit int
 	// Cursor is the NextCursor of the previous page; "" for the first.
 	Cursor string
@@ -148,43 +139,21 @@ type NotificationPage struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-// cursorVersion prefixes a notification cursor, so its shape can change.
-const cursorVersion = 1
-
-// encodeCursor makes the opaque cursor after notification last of member.
-// Notification ids are time-ordered (UUIDv7, drawn by Notify), so the id
-// alone orders the list.
-func encodeCursor(member, last uuid.UUID) string {
-	b := make([]byte, 0, 33)
-	b = append(b, cursorVersion)
-	b = append(b, member[:]...)
-	b = append(b, last[:]...)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(s string, member uuid.UUID) (uuid.UUID, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) != 33 || b[0] != cursorVersion || !bytes.Equal(b[1:17], member[:]) {
-		return uuid.Nil, homeward.Invalid(map[string]string{"cursor": "not a cursor of this list: pass next_cursor back unchanged"})
-	}
-	return uuid.UUID(b[17:33]), nil
-}
-
 // Notifications lists member's notifications in tenant, newest first.
 func (s *Store) Notifications(ctx context.Context, tenant, member uuid.UUID, q NotificationQuery) (*NotificationPage, error) {
-	limit := q.Limit
-	switch {
-	case limit == 0:
-		limit = DefaultNotificationLimit
-	case limit < 1 || limit > MaxNotificationLimit:
-		return nil, homeward.Invalid(map[string]string{"limit": fmt.Sprintf("a whole number from 1 to %d", MaxNotificationLimit)})
-	}
+	// Notification ids are time-ordered (UUIDv7, drawn by Notify), so the
+	// id alone orders the list; the cursor is bound to the member.
+	f := homeward.FieldErrors{}
+	limit := pageLimit(q.Limit, f)
 	var after uuid.UUID
 	if q.Cursor != "" {
-		var err error
-		if after, err = decodeCursor(q.Cursor, member); err != nil {
-			return nil, err
+		var ok bool
+		if after, ok = decodeListCursor("n1", q.Cursor, member.String()); !ok {
+			f.Add("cursor", badCursor)
 		}
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
 	}
 	page := &NotificationPage{Items: []Notification{}}
 	err := s.InTenant(ctx, tenant, func(tx *gorm.DB) error {
@@ -201,7 +170,7 @@ func (s *Store) Notifications(ctx context.Context, tenant, member uuid.UUID, q N
 	}
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
-		page.NextCursor = encodeCursor(member, page.Items[limit-1].ID)
+		page.NextCursor = encodeListCursor("n1", page.Items[limit-1].ID, member.String())
 	}
 	return page, nil
 }

@@ -109,6 +109,11 @@ func TestNotificationsPerMember(t *testing.T) {
 				must(t, err)
 				p3, err := s.Notifications(ctx, tenant, alice, tenants.NotificationQuery{Limit: 2, Cursor: p2.NextCursor})
 				must(t, err)
+				// Alice's cursor is hers (the control above): Bob's list refuses it.
+				_, err = s.Notifications(ctx, tenant, bob, tenants.NotificationQuery{Limit: 2, Cursor: p1.NextCursor})
+				if he, ok := err.(*homeward.Error); !ok || he.Fields["cursor"] == "" {
+					t.Fatalf("another member's cursor: err = %v, want invalid naming cursor", err)
+				}
 				var got []uuid.UUID
 				for _, p := range []*tenants.NotificationPage{p1, p2, p3} {
 					for _, n := range p.Items {

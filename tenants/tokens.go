@@ -254,7 +254,7 @@ func (s *Store) APITokens(ctx context.Context, q APITokenQuery) (*APITokenPage, 
 	if q.Cursor != "" {
 		var ok bool
 		if before, ok = decodeListCursor("t1", q.Cursor, ""); !ok {
-			f.Add("cursor", "not a cursor from a previous page of this list")
+			f.Add("cursor", badCursor)
 		}
 	}
 	if err := f.Err(); err != nil {
