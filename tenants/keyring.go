@@ -376,11 +376,24 @@ func DeriveKey(tx *gorm.DB, purpose string) ([]byte, error) {
 	return hkdf.Key(sha256.New, kek, tenant[:], "homeward/v1/derive|"+purpose, 32)
 }
 
-// normalise makes exact-match search forgiving of case, spacing and Unicode
-// composition (Lao and Thai text arrives in both forms).
+// normalise makes exact-match search forgiving of case, spacing, Unicode
+// composition (Lao and Thai text arrives in both forms) and Latin accents
+// (é = e). Only the combining diacritics of Latin, Greek and Cyrillic
+// (U+0300–U+036F) are dropped: Lao and Thai vowel and tone marks are
+// combining marks too, and they tell names apart.
 func normalise(v string) string {
-	return strings.ToLower(strings.Join(strings.Fields(norm.NFC.String(v)), " "))
+	d := []rune(norm.NFD.String(v))
+	kept := d[:0]
+	for _, r := range d {
+		if r < 0x0300 || r > 0x036F {
+			kept = append(kept, r)
+		}
+	}
+	return strings.ToLower(strings.Join(strings.Fields(norm.NFC.String(string(kept))), " "))
 }
+
+// Normalise is the form in which blind-indexed values are compared.
+func Normalise(v string) string { return normalise(v) }
 
 // blindIndexDigest is the keyed hash of a normalised value for one field:
 // equal values give equal digests within a tenant, and nothing without the

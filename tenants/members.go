@@ -322,3 +322,10 @@ func orgPrincipal(ctx context.Context, perm Permission) (*Principal, error) {
 	}
 	return p, nil
 }
+
+// OrgPrincipal is the principal of the context when it acts for an
+// organisation and holds perm: unauthenticated without one, forbidden
+// without the right or without an organisation (a platform operator).
+func OrgPrincipal(ctx context.Context, perm Permission) (*Principal, error) {
+	return orgPrincipal(ctx, perm)
+}

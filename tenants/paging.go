@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/afesip/homeward"
 	"github.com/google/uuid"
@@ -57,4 +59,51 @@ func decodeListCursor(list, cursor, scope string) (uuid.UUID, bool) {
 func scopeDigest(scope string) string {
 	sum := sha256.Sum256([]byte(scope))
 	return hex.EncodeToString(sum[:6])
+}
+
+// The list helpers for feature packages (tenants/cases, ...): the same
+// page sizes, cursors and reasons as every list here.
+
+// BadCursor is the reason given for a cursor that is not a list's own.
+const BadCursor = badCursor
+
+// PageLimit is a query's limit, DefaultPage when 0; out of range is
+// reported on f as "limit".
+func PageLimit(limit int, f homeward.FieldErrors) int { return pageLimit(limit, f) }
+
+// EncodeListCursor is the opaque cursor of list after last, for the
+// request described by scope (a search, a filter).
+func EncodeListCursor(list string, last uuid.UUID, scope string) string {
+	return encodeListCursor(list, last, scope)
+}
+
+// DecodeListCursor reads back what EncodeListCursor wrote for the same list
+// and scope; false for anything else.
+func DecodeListCursor(list, cursor, scope string) (uuid.UUID, bool) {
+	return decodeListCursor(list, cursor, scope)
+}
+
+// EncodeKeysetCursor is a cursor for a list ordered by a time then id
+// (newest first): the list, the last row's time and id, and the scope.
+func EncodeKeysetCursor(list string, at time.Time, last uuid.UUID, scope string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(list + ":" + strconv.FormatInt(at.UnixMicro(), 10) + ":" +
+		last.String() + ":" + scopeDigest(scope)))
+}
+
+// DecodeKeysetCursor reads back EncodeKeysetCursor; false for anything else.
+func DecodeKeysetCursor(list, cursor, scope string) (time.Time, uuid.UUID, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return time.Time{}, uuid.Nil, false
+	}
+	parts := strings.Split(string(b), ":")
+	if len(parts) != 4 || parts[0] != list || parts[3] != scopeDigest(scope) {
+		return time.Time{}, uuid.Nil, false
+	}
+	micros, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return time.Time{}, uuid.Nil, false
+	}
+	id, err := uuid.Parse(parts[2])
+	return time.UnixMicro(micros).UTC(), id, err == nil
 }

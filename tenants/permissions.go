@@ -30,6 +30,70 @@ const (
 	PermSignedIn      Permission = "signed_in"      // anything every signed-in member may do (their profile, notifications)
 )
 
+// Case-file permissions (docs/permissions.md, "Case files and the
+// survivor's path"). Each part of a case (the core and each field group,
+// and the consent records) has four rows: read or write, on every case of
+// the organisation or only on the member's own (owner or assigned), so an
+// organisation can move a role between "all" and "own" in its settings.
+// CaseGroupPermission names them; the principal's CaseScope reads them.
+const (
+	PermCaseCreate       Permission = "case.create"        // intake: a new case with identity and consent
+	PermCaseAssign       Permission = "case.assign"        // owner and assigned staff
+	PermCaseEraseRequest Permission = "case.erase.request" // ask for a case to be erased
+	PermCaseEraseApprove Permission = "case.erase.approve" // approve (a second person)
+	PermCaseExport       Permission = "case.export"        // one case as HTCDS 2.0 JSON
+	PermStatisticsRead   Permission = "statistics.read"    // anonymised statistics (k ≥ 11)
+)
+
+// CaseConsent is the part of a case that holds its consent records; with
+// the field groups it is what CaseGroupPermission takes.
+const CaseConsent = "consent"
+
+// CaseParts are the parts of a case with their own access: the field groups
+// (core first) and the consent records.
+var CaseParts = append(append([]string{}, FieldGroups...), CaseConsent)
+
+// CaseGroupPermission is the permission to read or write part (a field
+// group or CaseConsent) of every case (own false) or of the member's own
+// cases (own true): case.<part>.read, .read_own, .write, .write_own.
+func CaseGroupPermission(part string, write, own bool) Permission {
+	verb := "read"
+	if write {
+		verb = "write"
+	}
+	if own {
+		verb += "_own"
+	}
+	return Permission("case." + part + "." + verb)
+}
+
+// Scope is how far a case permission reaches.
+type Scope int
+
+const (
+	ScopeNone Scope = iota // not at all
+	ScopeOwn               // cases the member owns or is assigned to
+	ScopeAll               // every case of the organisation
+)
+
+// CaseScope is how far the principal may read (write false) or write part
+// of a case: all, own, or none. A member who may write may read as far.
+func (p *Principal) CaseScope(part string, write bool) Scope {
+	scope := func(write bool) Scope {
+		switch {
+		case p.Can(CaseGroupPermission(part, write, false)):
+			return ScopeAll
+		case p.Can(CaseGroupPermission(part, write, true)):
+			return ScopeOwn
+		}
+		return ScopeNone
+	}
+	if write {
+		return scope(true)
+	}
+	return max(scope(false), scope(true))
+}
+
 // grant is one row of the default table: the roles holding the permission,
 // and whether organisations may change it (fixed rows may not).
 type grant struct {
@@ -49,6 +113,48 @@ var defaultGrants = map[Permission]grant{
 	PermOrganisations: {roles: []Role{RolePlatformOperator}, fixed: true},
 	PermOperations:    {roles: []Role{RolePlatformOperator}, fixed: true},
 	PermSignedIn:      {roles: Roles, fixed: true},
+
+	PermCaseCreate:       {roles: []Role{RoleCaseManager, RoleSocialWorker, RoleOutreachWorker}},
+	PermCaseAssign:       {roles: []Role{RoleCaseManager}},
+	PermCaseEraseRequest: {roles: []Role{RoleCaseManager}},
+	PermCaseEraseApprove: {roles: []Role{RoleTenantAdmin, RoleCaseManager}},
+	PermCaseExport:       {roles: []Role{RoleCaseManager}},
+	PermStatisticsRead: {roles: []Role{RoleTenantAdmin, RoleCaseManager, RoleOutreachWorker, RoleFinanceOfficer,
+		RoleAuditor, RolePlatformOperator}},
+}
+
+// caseGrants is the case table: per part, who reads and writes every case
+// and who only their own. The platform operator never reads case data, and
+// no organisation can grant it (adjustments never touch platform_operator).
+var caseGrants = []struct {
+	part                                 string
+	readAll, readOwn, writeAll, writeOwn []Role
+}{
+	{FieldGroupCore, []Role{RoleCaseManager}, []Role{RoleSocialWorker, RoleCounsellor, RoleMedicalOfficer, RoleLawyer},
+		[]Role{RoleCaseManager}, []Role{RoleSocialWorker}},
+	{FieldGroupIdentity, []Role{RoleCaseManager}, []Role{RoleSocialWorker, RoleCounsellor, RoleMedicalOfficer, RoleLawyer},
+		[]Role{RoleCaseManager}, []Role{RoleSocialWorker}},
+	{FieldGroupFamily, []Role{RoleCaseManager}, []Role{RoleSocialWorker, RoleCounsellor, RoleLawyer},
+		[]Role{RoleCaseManager}, []Role{RoleSocialWorker}},
+	{FieldGroupMedical, nil, []Role{RoleCounsellor, RoleMedicalOfficer}, nil, []Role{RoleMedicalOfficer}},
+	{FieldGroupPsychological, nil, []Role{RoleCounsellor}, nil, []Role{RoleCounsellor}},
+	{FieldGroupLegal, []Role{RoleCaseManager}, []Role{RoleLawyer}, nil, []Role{RoleLawyer}},
+	{CaseConsent, []Role{RoleCaseManager}, []Role{RoleSocialWorker, RoleCounsellor, RoleMedicalOfficer, RoleLawyer},
+		[]Role{RoleCaseManager}, []Role{RoleSocialWorker}},
+}
+
+func init() {
+	for _, g := range caseGrants {
+		defaultGrants[CaseGroupPermission(g.part, false, false)] = grant{roles: g.readAll}
+		defaultGrants[CaseGroupPermission(g.part, false, true)] = grant{roles: g.readOwn}
+		defaultGrants[CaseGroupPermission(g.part, true, false)] = grant{roles: g.writeAll}
+		defaultGrants[CaseGroupPermission(g.part, true, true)] = grant{roles: g.writeOwn}
+		Permissions = append(Permissions,
+			CaseGroupPermission(g.part, false, false), CaseGroupPermission(g.part, false, true),
+			CaseGroupPermission(g.part, true, false), CaseGroupPermission(g.part, true, true))
+	}
+	Permissions = append(Permissions, PermCaseCreate, PermCaseAssign, PermCaseEraseRequest, PermCaseEraseApprove,
+		PermCaseExport, PermStatisticsRead)
 }
 
 // Can reports whether the principal may do perm: by the default table as
