@@ -75,32 +75,52 @@ type MessageFile struct {
 	Messages map[string]*goi18n.Message
 }
 
-// ReadFiles parses each LANG.toml of fsys without checking completeness.
+// ReadFiles parses each language's messages of fsys without checking
+// completeness: LANG.toml, plus AREA.LANG.toml files that keep one area's
+// messages apart (cases.lo.toml), merged. A message id may appear in one
+// file per language only.
 func ReadFiles(fsys fs.FS) ([]MessageFile, error) {
 	var files []MessageFile
 	var problems []error
+	names, _ := fs.Glob(fsys, "*")
 	for _, lang := range Languages {
-		name := lang + ".toml"
-		buf, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			problems = append(problems, fmt.Errorf("i18n: the %s messages: %w", lang, err))
-			continue
-		}
-		mf, err := goi18n.ParseMessageFileBytes(buf, name, map[string]goi18n.UnmarshalFunc{"toml": toml.Unmarshal})
-		if err != nil {
-			problems = append(problems, fmt.Errorf("i18n: %s: %w", name, err))
-			continue
-		}
 		f := MessageFile{Lang: lang, Messages: map[string]*goi18n.Message{}}
-		for _, m := range mf.Messages {
-			f.Messages[m.ID] = m
+		found := false
+		for _, name := range names {
+			if name != lang+".toml" && !strings.HasSuffix(name, "."+lang+".toml") {
+				continue
+			}
+			found = true
+			buf, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				problems = append(problems, fmt.Errorf("i18n: %s: %w", name, err))
+				continue
+			}
+			mf, err := goi18n.ParseMessageFileBytes(buf, lang+".toml", map[string]goi18n.UnmarshalFunc{"toml": toml.Unmarshal})
+			if err != nil {
+				problems = append(problems, fmt.Errorf("i18n: %s: %w", name, err))
+				continue
+			}
+			for _, m := range mf.Messages {
+				if _, dup := f.Messages[m.ID]; dup {
+					problems = append(problems, fmt.Errorf("i18n: %s: %s is defined twice for %s", name, m.ID, lang))
+				}
+				f.Messages[m.ID] = m
+			}
+		}
+		if !found {
+			problems = append(problems, fmt.Errorf("i18n: the %s messages: no %s.toml", lang, lang))
+			continue
 		}
 		files = append(files, f)
 	}
-	extra, _ := fs.Glob(fsys, "*")
-	for _, name := range extra {
-		if lang, ok := strings.CutSuffix(path.Base(name), ".toml"); !ok || !Supported(lang) {
-			problems = append(problems, fmt.Errorf("i18n: %s is not LANG.toml for one of %v", name, Languages))
+	for _, name := range names {
+		base, ok := strings.CutSuffix(path.Base(name), ".toml")
+		if i := strings.LastIndexByte(base, '.'); i >= 0 {
+			base = base[i+1:]
+		}
+		if !ok || !Supported(base) {
+			problems = append(problems, fmt.Errorf("i18n: %s is not LANG.toml or AREA.LANG.toml for one of %v", name, Languages))
 		}
 	}
 	return files, errors.Join(problems...)

@@ -318,3 +318,37 @@ func TestMoney(t *testing.T) {
 		t.Error("an unknown currency was formatted")
 	}
 }
+
+// An area's messages may live in AREA.LANG.toml beside LANG.toml: they are
+// merged per language; an id defined in two files, or a file named for no
+// language, is refused.
+func TestAreaFilesMergeIntoTheirLanguage(t *testing.T) {
+	fsys := fstest.MapFS{}
+	for _, lang := range Languages {
+		fsys[lang+".toml"] = &fstest.MapFile{Data: []byte(`a = "A ` + lang + `"` + "\n")}
+		fsys["cases."+lang+".toml"] = &fstest.MapFile{Data: []byte(`b = "B ` + lang + `"` + "\n")}
+	}
+	c, err := LoadFS(fsys)
+	if err != nil {
+		t.Fatalf("LoadFS with area files: %v", err)
+	}
+	if got := c.Locale("fr").T("b"); got != "B fr" {
+		t.Errorf("fr b = %q, want the area file's %q", got, "B fr")
+	}
+
+	dup := fstest.MapFS{}
+	for k, v := range fsys {
+		dup[k] = v
+	}
+	dup["more.en.toml"] = &fstest.MapFile{Data: []byte(`b = "again"` + "\n")}
+	if _, err := LoadFS(dup); err == nil || !strings.Contains(err.Error(), "defined twice") {
+		t.Errorf("an id in two files: err = %v, want defined twice", err)
+	}
+	stray := fstest.MapFS{"cases.xx.toml": &fstest.MapFile{Data: []byte("")}}
+	for k, v := range fsys {
+		stray[k] = v
+	}
+	if _, err := LoadFS(stray); err == nil {
+		t.Error("a file for no language was accepted")
+	}
+}
