@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -278,6 +279,7 @@ func encryptBeforeWrite(db *gorm.DB) {
 		}
 	}
 	_, tenant, _ := txKeyring(db)
+	var indexed []blindIndexWrite
 	for _, r := range rows {
 		for f, s := range r.fields {
 			switch {
@@ -306,12 +308,12 @@ func encryptBeforeWrite(db *gorm.DB) {
 				delete(st.Dest.(map[string]any), f.Name)
 			}
 			if isBlindIndexed(f) && !s.shredded {
-				if err := putBlindIndex(db, st.Schema.Table, f.DBName, r.id, r.keyID, s.text); err != nil {
-					_ = db.AddError(err)
-					return
-				}
+				indexed = append(indexed, blindIndexWrite{field: f.DBName, record: r.id, keyID: r.keyID, text: s.text})
 			}
 		}
+	}
+	if err := putBlindIndex(db, st.Schema.Table, indexed); err != nil {
+		_ = db.AddError(err)
 	}
 }
 
@@ -390,20 +392,67 @@ type blindIndexEntry struct {
 
 func (blindIndexEntry) TableName() string { return "blind_index" }
 
-func putBlindIndex(db *gorm.DB, table, field string, record, keyID uuid.UUID, text string) error {
-	tx := db.Session(&gorm.Session{NewDB: true})
-	if text == "" {
-		return tx.Where("table_name = ? AND record_id = ? AND field = ?", table, record, field).Delete(&blindIndexEntry{}).Error
+// blindIndexWrite is the new value of one blind-indexed field of a row
+// ("" drops its entry).
+type blindIndexWrite struct {
+	field         string
+	record, keyID uuid.UUID
+	text          string
+}
+
+// putBlindIndex brings the entries of a statement's rows of table in step
+// with their new values: one upsert for all the values and one delete per
+// field for the emptied ones, so that a multi-row insert (a seed batch)
+// costs a few statements, not a few per row.
+func putBlindIndex(db *gorm.DB, table string, writes []blindIndexWrite) error {
+	if len(writes) == 0 {
+		return nil
 	}
-	digest, err := blindIndexDigest(tx, table, field, text)
+	tx := db.Session(&gorm.Session{NewDB: true})
+	key, err := DeriveKey(tx, blindIndexPurpose)
 	if err != nil {
 		return err
+	}
+	type slot struct {
+		record uuid.UUID
+		field  string
+	}
+	at := map[slot]int{}
+	var entries []blindIndexEntry
+	emptied := map[string][]uuid.UUID{}
+	for _, w := range writes {
+		if w.text == "" {
+			emptied[w.field] = append(emptied[w.field], w.record)
+			continue
+		}
+		e := blindIndexEntry{ID: newID(), DataKeyID: w.keyID, Table: table, RecordID: w.record, Field: w.field,
+			Digest: blindIndexMAC(key, table, w.field, w.text)}
+		// One statement may not upsert a row twice: the last value wins.
+		if i, ok := at[slot{w.record, w.field}]; ok {
+			entries[i] = e
+			continue
+		}
+		at[slot{w.record, w.field}] = len(entries)
+		entries = append(entries, e)
+	}
+	for field, records := range emptied {
+		if err := tx.Where("table_name = ? AND field = ? AND record_id IN ?", table, field, records).
+			Delete(&blindIndexEntry{}).Error; err != nil {
+			return err
+		}
+	}
+	if len(entries) == 0 {
+		return nil
 	}
 	return tx.Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "table_name"}, {Name: "record_id"}, {Name: "field"}},
 		DoUpdates: clause.AssignmentColumns([]string{"digest", "data_key_id"}),
-	}).Create(&blindIndexEntry{ID: newID(), DataKeyID: keyID, Table: table, RecordID: record, Field: field, Digest: digest}).Error
+	}).CreateInBatches(&entries, blindIndexBatch).Error
 }
+
+// blindIndexBatch is how many entries one upsert writes: few round trips,
+// and few enough parameters that binding stays cheap.
+const blindIndexBatch = 200
 
 // dropBlindIndexAfterDelete removes the entries of deleted rows.
 func dropBlindIndexAfterDelete(db *gorm.DB) {
@@ -447,4 +496,39 @@ func FindByBlindIndex(tx *gorm.DB, table, field, value string) ([]uuid.UUID, err
 	err = tx.Model(&blindIndexEntry{}).Where("table_name = ? AND field = ? AND digest = ?", table, field, digest).
 		Order("record_id").Pluck("record_id", &ids).Error
 	return ids, err
+}
+
+// BlindIndexMatches is a subquery selecting the ids of the rows of table
+// whose encrypted field equals its value, for any field → value pair of
+// lookups; use it as `id IN (?)`. The match stays inside the database, so a
+// common name matching thousands of rows costs a semi-join rather than a
+// list of ids sent back and forth.
+func BlindIndexMatches(tx *gorm.DB, table string, lookups map[string]string) (*gorm.DB, error) {
+	tid, ok := txTenantFrom(tx.Statement.Context)
+	if !ok {
+		return nil, ErrNoTenant
+	}
+	key, err := DeriveKey(tx, blindIndexPurpose)
+	if err != nil {
+		return nil, err
+	}
+	fields := make([]string, 0, len(lookups))
+	for f := range lookups {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	q := tx.Session(&gorm.Session{NewDB: true}).Model(&blindIndexEntry{}).Select("record_id").
+		// A subquery is built, not run: the tenant callbacks never see it, so
+		// it names its tenant itself (row-level security binds it as well).
+		Where("tenant_id = ? AND table_name = ?", tid, table)
+	match := tx.Session(&gorm.Session{NewDB: true})
+	for i, f := range fields {
+		cond := []any{"field = ? AND digest = ?", f, blindIndexMAC(key, table, f, lookups[f])}
+		if i == 0 {
+			match = match.Where(cond[0], cond[1:]...)
+		} else {
+			match = match.Or(cond[0], cond[1:]...)
+		}
+	}
+	return q.Where(match), nil
 }

@@ -243,6 +243,9 @@ func txKeyring(tx *gorm.DB) (*Keyring, uuid.UUID, error) {
 	return k, tenant, err
 }
 
+// dataKeyBatch is how many data keys one insert writes.
+const dataKeyBatch = 200
+
 // dataKeys loads and unwraps the data keys ids, creating the missing ones
 // when create is set. A destroyed key maps to nil.
 func dataKeys(tx *gorm.DB, ids []uuid.UUID, create bool) (map[uuid.UUID][]byte, error) {
@@ -274,6 +277,9 @@ func dataKeys(tx *gorm.DB, ids []uuid.UUID, create bool) (map[uuid.UUID][]byte, 
 	if !create {
 		return out, nil
 	}
+	// The missing keys are created in one statement: a multi-row insert of
+	// new records (a seed batch) needs a key per row.
+	var fresh []dataKey
 	for _, id := range ids {
 		if _, ok := out[id]; ok {
 			continue
@@ -283,10 +289,13 @@ func dataKeys(tx *gorm.DB, ids []uuid.UUID, create bool) (map[uuid.UUID][]byte, 
 		if err != nil {
 			return nil, err
 		}
-		if err := db.Create(&dataKey{ID: id, Wrapped: wrapped, CreatedAt: time.Now().UTC()}).Error; err != nil {
-			return nil, fmt.Errorf("tenants: create a data key: %w", err)
-		}
+		fresh = append(fresh, dataKey{ID: id, Wrapped: wrapped, CreatedAt: time.Now().UTC()})
 		out[id] = key
+	}
+	if len(fresh) > 0 {
+		if err := db.CreateInBatches(&fresh, dataKeyBatch).Error; err != nil {
+			return nil, fmt.Errorf("tenants: create data keys: %w", err)
+		}
 	}
 	return out, nil
 }
@@ -399,13 +408,21 @@ func Normalise(v string) string { return normalise(v) }
 // equal values give equal digests within a tenant, and nothing without the
 // tenant's key.
 func blindIndexDigest(tx *gorm.DB, table, field, value string) ([]byte, error) {
-	key, err := DeriveKey(tx, "blind-index")
+	key, err := DeriveKey(tx, blindIndexPurpose)
 	if err != nil {
 		return nil, err
 	}
+	return blindIndexMAC(key, table, field, value), nil
+}
+
+// blindIndexPurpose names the blind-index key among the keys DeriveKey gives.
+const blindIndexPurpose = "blind-index"
+
+// blindIndexMAC is the digest of value under the blind-index key.
+func blindIndexMAC(key []byte, table, field, value string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(table + "\x00" + field + "\x00" + normalise(value)))
-	return m.Sum(nil), nil
+	return m.Sum(nil)
 }
 
 // RotationReport says what a master-key rotation did.

@@ -72,8 +72,8 @@ type Case struct {
 	Number         int64  // per organisation, from 1
 	Reference      string // the human-friendly number: "C-00042"
 	Stage          Stage
-	Version        int64 // increases with every change; send it back to update
-	OwnerID        *uuid.UUID // the member who owns the case (cas_CaseOwner)
+	Version        int64       // increases with every change; send it back to update
+	OwnerID        *uuid.UUID  // the member who owns the case (cas_CaseOwner)
 	Assigned       []uuid.UUID // members assigned besides the owner
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
@@ -103,6 +103,11 @@ type NewCase struct {
 	Values   map[string]any // client values, checked by NormalizeValues and the principal's write access
 	Events   []Event
 	Consents []NewConsent
+	// Stage is where a seeded case already is on the path (SeedCases only:
+	// synthetic and demo data must show every stage); "" is intake. Create
+	// always starts a case at intake and refuses any other stage: a case
+	// moves on with Update, which checks each move.
+	Stage Stage
 }
 
 // Patch is a change to a case. Only the keys present in Values change

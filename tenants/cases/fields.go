@@ -43,7 +43,7 @@ const (
 
 // Code lists the standard names instead of listing values.
 const (
-	CodeLanguage = "iso639" // ISO 639 language code: lao, tha, eng (two letters accepted)
+	CodeLanguage = "iso639"  // ISO 639 language code: lao, tha, eng (two letters accepted)
 	CodeCountry  = "iso3166" // ISO 3166-1 alpha-2 country code: LA, TH, MY
 )
 

@@ -20,7 +20,7 @@ var sheet string
 
 // Field is one field of the standard.
 type Field struct {
-	Section     string   // Person, Victim, Case, ...
+	Section     string   // the sheet's heading: Person, Person - Victim Context, Case, ...
 	Name        string   // with its prefix: prs_FirstName
 	Label       string   // English label
 	Type        string   // Text, Long Text, Date, Number, Checkbox, Picklist, Multiselect Picklist, Lookup [...], ...
@@ -90,7 +90,9 @@ func Parse(text string) (*Standard, error) {
 		name := cell(6)
 		if name == "" {
 			if cell(0) != "" {
-				section = cell(0)
+				// A heading may break across lines in the sheet ("Person -\nVictim
+				// Context"): the break is layout, the name is its words.
+				section = strings.Join(strings.Fields(cell(0)), " ")
 			}
 			continue
 		}
