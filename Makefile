@@ -26,6 +26,6 @@ vet:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/homeward ./cmd/homeward
 
-## bench: the benchmarks whose results docs/performance.md records
+## bench: the benchmarks whose results docs/performance.md records (the case benchmarks first seed 100,000 cases: minutes)
 bench: services
-	$(GO) test -run '^$$' -bench . -benchmem ./tenants/
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./tenants/ ./tenants/cases/

@@ -155,6 +155,7 @@ type testOrg struct {
 	target   uuid.UUID                  // a member the callers act on
 	token    uuid.UUID                  // an API token the callers act on
 	idpBody  string                     // its identity-provider settings as PUT takes them
+	cases    *orgCases                  // its case records the callers act on, once withCases made them
 }
 
 // orgRoles are the roles an organisation's members may hold.

@@ -37,12 +37,55 @@ func decodeJSON(c *fiber.Ctx, dst any) error {
 		}
 		return nil
 	}
+	return decodeError(err, "")
+}
 
+// decodeFields reads a body that must be one JSON object, key by key, for a
+// resource whose keys are checked one at a time against an allow-list
+// rather than by a struct's shape (cases.go); decodeField reads each value.
+func decodeFields(c *fiber.Ctx) (map[string]json.RawMessage, error) {
+	var fields map[string]json.RawMessage
+	if err := decodeJSON(c, &fields); err != nil {
+		return nil, err
+	}
+	if fields == nil {
+		return nil, malformed("expected a JSON object as the body, got null")
+	}
+	return fields, nil
+}
+
+// decodeField reads the value of the body's key name into dst, as
+// decodeJSON reads a body: unknown fields of an object refused, a value of
+// the wrong type 422 invalid naming it (name, or name.field inside it).
+// Numbers held in an interface stay json.Number, exact.
+func decodeField(name string, raw json.RawMessage, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err, name)
+	}
+	return nil
+}
+
+// decodeError maps an error of encoding/json to the answer: 400 for what
+// does not parse, 422 naming the field for what does not fit. Inside a
+// body's key (field not ""), the names are that key's.
+func decodeError(err error, field string) error {
 	var (
 		syntax   *json.SyntaxError
 		mismatch *json.UnmarshalTypeError
 		herr     *homeward.Error
 	)
+	within := func(name string) string {
+		switch {
+		case field == "":
+			return name
+		case name == "":
+			return field
+		}
+		return field + "." + name
+	}
 	switch {
 	case errors.Is(err, io.EOF):
 		return malformed("expected a JSON body, got an empty one")
@@ -50,16 +93,16 @@ func decodeJSON(c *fiber.Ctx, dst any) error {
 		return malformed("the JSON body ends too soon")
 	case errors.As(err, &syntax):
 		return malformed("the body is not valid JSON (at byte " + strconv.FormatInt(syntax.Offset, 10) + ")")
-	case errors.As(err, &mismatch) && mismatch.Field == "":
+	case errors.As(err, &mismatch) && within(mismatch.Field) == "":
 		return homeward.Errorf(homeward.EINVALID, "expected %s as the body, got %s", jsonKind(mismatch.Type), sentKind(mismatch.Value))
 	case errors.As(err, &mismatch):
 		return homeward.Invalid(map[string]string{
-			mismatch.Field: fmt.Sprintf("expected %s, got %s", jsonKind(mismatch.Type), sentKind(mismatch.Value)),
+			within(mismatch.Field): fmt.Sprintf("expected %s, got %s", jsonKind(mismatch.Type), sentKind(mismatch.Value)),
 		})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		// encoding/json has no typed error for this one.
-		field, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-		return homeward.Invalid(map[string]string{field: "unknown field"})
+		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return homeward.Invalid(map[string]string{within(name): "unknown field"})
 	case errors.As(err, &herr):
 		// A type's UnmarshalJSON said precisely what is wrong.
 		return herr
@@ -75,6 +118,12 @@ func decodeJSON(c *fiber.Ctx, dst any) error {
 
 func malformed(message string) error {
 	return malformedBody{homeward.Errorf(homeward.EINVALID, "%s", message)}
+}
+
+// malformedFields is a body that parses but names keys the resource does
+// not take at all: 400, each key with its reason.
+func malformedFields(message string, fields map[string]string) error {
+	return malformedBody{&homeward.Error{Code: homeward.EINVALID, Message: message, Fields: fields}}
 }
 
 // jsonKind names t the way a JSON client thinks of it.

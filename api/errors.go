@@ -53,7 +53,8 @@ type errorDetail struct {
 }
 
 // malformedBody marks an invalid error for a request body that does not parse
-// at all: it answers 400 where other invalid input answers 422.
+// at all, or names keys the resource does not take (with Fields): it answers
+// 400 where other invalid input answers 422.
 type malformedBody struct{ err *homeward.Error }
 
 func (m malformedBody) Error() string { return m.err.Error() }
@@ -121,7 +122,7 @@ func describe(err error) (int, errorDetail) {
 	)
 	switch {
 	case errors.As(err, &bad):
-		return fiber.StatusBadRequest, errorDetail{Code: homeward.EINVALID, Message: bad.err.Message}
+		return fiber.StatusBadRequest, errorDetail{Code: homeward.EINVALID, Message: bad.err.Message, Fields: bad.err.Fields}
 	case errors.As(err, &herr):
 		status, known := statusOf[herr.Code]
 		if !known || herr.Code == homeward.EINTERNAL {

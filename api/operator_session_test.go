@@ -33,6 +33,8 @@ var operatorSessionDiffers = map[string]int{
 func TestOperatorSessionFollowsTheMatrix(t *testing.T) {
 	s := storeForTest(t)
 	a, b := newTestOrg(t, s, newTestProvider(t, 0)), newTestOrg(t, s, newTestProvider(t, 1))
+	a.withCases(t, s)
+	b.withCases(t, s)
 	const issuer = "https://operators.example.org"
 	app := operatorSessionServer(t, s, issuer)
 	id, sess, _, err := s.StartOperatorSession(context.Background(), issuer, "operator-"+uuid.NewString(), "", time.Now())
@@ -75,10 +77,8 @@ func TestOperatorSessionFollowsTheMatrix(t *testing.T) {
 		}
 		method, path, _ := strings.Cut(row.route, " ")
 		scopes := map[string]string{"own": row.own}
-		targets := map[string]string{}
 		if row.kind != "" {
 			scopes["other"], scopes["unknown"] = row.other, row.unknown
-			targets = matrixTargets(row.kind, a, b)
 		}
 		for _, scope := range []string{"own", "other", "unknown"} {
 			want, ok := scopes[scope]
@@ -89,10 +89,12 @@ func TestOperatorSessionFollowsTheMatrix(t *testing.T) {
 			if differs, ok := operatorSessionDiffers[row.route]; ok {
 				status = differs
 			}
-			target := wildcards.Replace(strings.ReplaceAll(path, ":id", targets[scope]))
-			body := strings.NewReplacer("{idp}", a.idpBody,
-				"{expires}", time.Now().Add(30*24*time.Hour).UTC().Format(time.RFC3339)).Replace(row.body)
-			r := send(method, target, body, true)
+			id := ""
+			if row.kind != "" {
+				id = matrixTarget(t, row.kind, scope, a, b)
+			}
+			target := wildcards.Replace(strings.ReplaceAll(path, ":id", id))
+			r := send(method, target, matrixBody(row.body, a), true)
 			if r.status != status {
 				t.Errorf("%s %s (%s record) as an operator's session: %d, want %d: %.200s", method, path, scope, r.status, status, r.body)
 			}

@@ -4,6 +4,7 @@ import (
 	homeward "github.com/afesip/homeward"
 	"github.com/afesip/homeward/api"
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/tenants/cases"
 	"github.com/afesip/homeward/web/pages"
 )
 
@@ -12,6 +13,6 @@ import (
 func init() {
 	api.PagesForMatrix = func(s *tenants.Store, cfg *homeward.Config) (api.Pages, error) {
 		return pages.New(pages.Deps{Config: cfg, Notifications: s, Settings: pages.TenantSettings{Store: s},
-			Memberships: pages.StoreMemberships{Store: s}, LocaleSaver: s, Administration: s})
+			Memberships: pages.StoreMemberships{Store: s}, LocaleSaver: s, Administration: s, Cases: cases.New(s)})
 	}
 }

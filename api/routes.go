@@ -8,6 +8,7 @@ import (
 
 	homeward "github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/tenants/cases"
 )
 
 // routes lists every route and middleware. Fiber runs them in the order they
@@ -95,6 +96,23 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 		app.Post("/settings/api-tokens/:id/revoke", compressed, deps.Pages.RevokeAPIToken)
 		app.Get("/settings/identity-provider", compressed, deps.Pages.IdentityProvider)
 		app.Post("/settings/identity-provider", compressed, auth.providersChangedAfter, deps.Pages.SaveIdentityProvider)
+		// The case files (web/pages/cases.go): the domain authorizes each
+		// read and write and leaves out the parts a member may not see.
+		// /cases/new and /cases/erasures come before /cases/:id.
+		app.Get("/cases", compressed, deps.Pages.Cases)
+		app.Get("/cases/new", compressed, deps.Pages.NewCase)
+		app.Post("/cases", compressed, deps.Pages.CreateCase)
+		app.Get("/cases/erasures", compressed, deps.Pages.Erasures)
+		app.Post("/cases/erasures/:id/approve", compressed, deps.Pages.ApproveErasure)
+		app.Post("/cases/erasures/:id/cancel", compressed, deps.Pages.CancelErasure)
+		app.Get("/cases/:id", compressed, deps.Pages.Case)
+		app.Get("/cases/:id/audit", compressed, deps.Pages.CaseAudit)
+		app.Post("/cases/:id/groups/:group", compressed, deps.Pages.SaveCaseGroup)
+		app.Post("/cases/:id/stage", compressed, deps.Pages.ChangeCaseStage)
+		app.Post("/cases/:id/comments", compressed, deps.Pages.AddCaseComment)
+		app.Post("/cases/:id/consent", compressed, deps.Pages.RecordCaseConsent)
+		app.Post("/cases/:id/consent/:purpose/withdraw", compressed, deps.Pages.WithdrawCaseConsent)
+		app.Post("/cases/:id/erasure", compressed, deps.Pages.RequestCaseErasure)
 		app.Get("/static/:file", compressed, deps.Pages.Asset)
 	}
 
@@ -117,6 +135,30 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	v1.Put("/settings/identity-provider", admin.putIdentityProvider)
 	v1.Get("/settings/permissions", admin.getPermissions)
 	v1.Put("/settings/permissions", admin.putPermissions)
+	// Case files (cases.go): the HTCDS-named record, its assignment,
+	// consent, comments, erasure, export and audit trail; the anonymised
+	// statistics; the retention rule. The case service authorizes each.
+	files := &caseFiles{cases: cases.New(deps.Store)}
+	v1.Get("/cases", files.listCases)
+	v1.Post("/cases", files.createCase)
+	v1.Get("/cases/:id", files.getCase)
+	v1.Patch("/cases/:id", files.updateCase)
+	v1.Put("/cases/:id/assignment", files.assignCase)
+	v1.Get("/cases/:id/consent", files.getConsent)
+	v1.Post("/cases/:id/consent", files.recordConsent)
+	v1.Post("/cases/:id/consent/:purpose/withdraw", files.withdrawConsent)
+	v1.Get("/cases/:id/comments", files.listComments)
+	v1.Post("/cases/:id/comments", files.addComment)
+	v1.Post("/cases/:id/erasure", files.requestErasure)
+	v1.Get("/cases/:id/export", files.exportCase)
+	v1.Get("/cases/:id/audit", files.caseAudit)
+	v1.Get("/erasures", files.listErasures)
+	v1.Post("/erasures/:id/approve", files.decideErasure(true))
+	v1.Post("/erasures/:id/cancel", files.decideErasure(false))
+	v1.Get("/statistics/cases.csv", files.statistics)
+	v1.Get("/settings/retention", files.getRetention)
+	v1.Put("/settings/retention", files.putRetention)
+	v1.Get("/settings/retention/due", files.retentionDue)
 	if testRoutes != nil {
 		testRoutes(v1)
 	}

@@ -56,6 +56,20 @@ type Pages interface {
 	RevokeAPIToken(c *fiber.Ctx) error       // POST /settings/api-tokens/:id/revoke
 	IdentityProvider(c *fiber.Ctx) error     // GET /settings/identity-provider
 	SaveIdentityProvider(c *fiber.Ctx) error // POST /settings/identity-provider
+	Cases(c *fiber.Ctx) error                // GET /cases: the list and its search
+	NewCase(c *fiber.Ctx) error              // GET /cases/new: the intake form
+	CreateCase(c *fiber.Ctx) error           // POST /cases
+	Erasures(c *fiber.Ctx) error             // GET /cases/erasures: requests waiting for a second person
+	ApproveErasure(c *fiber.Ctx) error       // POST /cases/erasures/:id/approve
+	CancelErasure(c *fiber.Ctx) error        // POST /cases/erasures/:id/cancel
+	Case(c *fiber.Ctx) error                 // GET /cases/:id[?tab=PART]
+	CaseAudit(c *fiber.Ctx) error            // GET /cases/:id/audit
+	SaveCaseGroup(c *fiber.Ctx) error        // POST /cases/:id/groups/:group
+	ChangeCaseStage(c *fiber.Ctx) error      // POST /cases/:id/stage
+	AddCaseComment(c *fiber.Ctx) error       // POST /cases/:id/comments
+	RecordCaseConsent(c *fiber.Ctx) error    // POST /cases/:id/consent
+	WithdrawCaseConsent(c *fiber.Ctx) error  // POST /cases/:id/consent/:purpose/withdraw
+	RequestCaseErasure(c *fiber.Ctx) error   // POST /cases/:id/erasure
 	Asset(c *fiber.Ctx) error                // GET /static/:file: hashed, immutable assets
 
 	// ErrorPage answers an error as an HTML page in the reader's language

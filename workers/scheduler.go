@@ -29,7 +29,8 @@ type PeriodicJob struct {
 func DefaultPeriodicJobs() []PeriodicJob {
 	jobs := []PeriodicJob{{Kind: KindOutboxPrune, Queue: "low", Every: time.Hour}}
 	jobs = append(jobs, AuditPeriodicJobs()...)
-	return append(jobs, DocumentPeriodicJobs()...)
+	jobs = append(jobs, DocumentPeriodicJobs()...)
+	return append(jobs, CasePeriodicJobs()...)
 }
 
 // RegisterPlatformJobs registers the handlers of the platform's own periodic

@@ -71,42 +71,6 @@ func openStore(ctx context.Context, cfg *homeward.Config, log *slog.Logger) (*te
 	return s, nil
 }
 
-func seedCmd(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "seed", "--demo", "Adds the demo organisations (afesip-laos, afesip-france, demo-partner-th,\ndemo-partner-my) when missing, and points them at the demo identity provider\n(BASE_URL/demo-idp). Demo mode only.")
-	demo := fs.Bool("demo", false, "add the demo data (required)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if !*demo {
-		fs.Usage()
-		return errUsage
-	}
-	cfg, log, err := loadConfig(e)
-	if err != nil {
-		return err
-	}
-	if err := refuseInProduction(cfg, "seed --demo"); err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	added, err := s.SeedDemo(ctx)
-	if err != nil {
-		return err
-	}
-	if len(added) == 0 {
-		fmt.Fprintln(e.stdout, "demo data already present")
-	}
-	for _, slug := range added {
-		fmt.Fprintln(e.stdout, "added", slug)
-	}
-	_, err = configureDemoIdentityProvider(ctx, cfg, log, s)
-	return err
-}
-
 func tenantsCmd(ctx context.Context, e env, args []string) error {
 	sub := ""
 	if len(args) > 0 {

@@ -16,7 +16,8 @@ import (
 )
 
 // auditDemo seeds the demo organisations (the seed writes one audit row in
-// each, idp.change: it points them at the demo identity provider) and writes
+// each, idp.change: it points them at the demo identity provider; in
+// afesip-laos also the rows of its demo cases) and writes
 // n more audit rows for slug through the store, as the application would.
 func auditDemo(t *testing.T, env map[string]string, slug string, n int) *homeward.Config {
 	t.Helper()
@@ -65,41 +66,41 @@ func rawSQLite(t *testing.T, cfg *homeward.Config, stmts ...string) {
 
 func TestAuditVerifyCommand(t *testing.T) {
 	env := demoEnv(t)
-	cfg := auditDemo(t, env, "afesip-laos", 3) // with the seed's row: 4
+	cfg := auditDemo(t, env, "demo-partner-th", 3) // with the seed's row: 4
 
-	code, out, errOut := runHomeward(t, env, "audit", "verify", "--tenant", "afesip-laos")
+	code, out, errOut := runHomeward(t, env, "audit", "verify", "--tenant", "demo-partner-th")
 	if code != exitOK || !strings.Contains(out, "OK: the audit chain is intact") || !strings.Contains(out, "read 4 rows") {
 		t.Fatalf("clean chain: code %d\n%s%s", code, out, errOut)
 	}
 
 	// a checkpoint kept outside the database, printed and written to the data dir
-	code, out, errOut = runHomeward(t, env, "audit", "checkpoint", "--tenant", "afesip-laos", "--write")
+	code, out, errOut = runHomeward(t, env, "audit", "checkpoint", "--tenant", "demo-partner-th", "--write")
 	var cp tenants.Checkpoint
-	if code != exitOK || json.Unmarshal([]byte(out), &cp) != nil || cp.Seq != 4 || cp.Slug != "afesip-laos" {
+	if code != exitOK || json.Unmarshal([]byte(out), &cp) != nil || cp.Seq != 4 || cp.Slug != "demo-partner-th" {
 		t.Fatalf("checkpoint: code %d %q %s", code, out, errOut)
 	}
 	saved := filepath.Join(t.TempDir(), "checkpoint.json")
 	if err := os.WriteFile(saved, []byte(out), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	inDataDir := tenants.CheckpointFile(cfg.DataDir, "afesip-laos")
+	inDataDir := tenants.CheckpointFile(cfg.DataDir, "demo-partner-th")
 	for _, f := range []string{saved, inDataDir} {
-		if code, out, errOut := runHomeward(t, env, "audit", "verify", "--tenant", "afesip-laos", "--checkpoint", f); code != exitOK {
+		if code, out, errOut := runHomeward(t, env, "audit", "verify", "--tenant", "demo-partner-th", "--checkpoint", f); code != exitOK {
 			t.Fatalf("control against %s: code %d\n%s%s", f, code, out, errOut)
 		}
 	}
 
 	// cut the last row off and move the head back: only the checkpoint tells
 	rawSQLite(t, cfg,
-		"DELETE FROM audit_log WHERE seq = 4 AND tenant_id = (SELECT id FROM tenants WHERE slug = 'afesip-laos')",
+		"DELETE FROM audit_log WHERE seq = 4 AND tenant_id = (SELECT id FROM tenants WHERE slug = 'demo-partner-th')",
 		`UPDATE audit_heads SET seq = 3, hash = (SELECT hash FROM audit_log l WHERE l.tenant_id = audit_heads.tenant_id AND l.seq = 3)
-		 WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'afesip-laos')`)
-	code, out, _ = runHomeward(t, env, "audit", "verify", "--tenant", "afesip-laos")
-	if code != exitOK || !strings.Contains(out, "hint: checkpoints of afesip-laos are kept in "+inDataDir) {
+		 WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'demo-partner-th')`)
+	code, out, _ = runHomeward(t, env, "audit", "verify", "--tenant", "demo-partner-th")
+	if code != exitOK || !strings.Contains(out, "hint: checkpoints of demo-partner-th are kept in "+inDataDir) {
 		t.Fatalf("without a checkpoint the cut is invisible, and the hint names the file: code %d\n%s", code, out)
 	}
 	for _, f := range []string{saved, inDataDir} {
-		code, out, errOut = runHomeward(t, env, "audit", "verify", "--tenant", "afesip-laos", "--checkpoint", f)
+		code, out, errOut = runHomeward(t, env, "audit", "verify", "--tenant", "demo-partner-th", "--checkpoint", f)
 		if code != exitFailed || !strings.Contains(out, "TRUNCATED: seq 4: cut off the end") || !strings.Contains(errOut, "failed verification") {
 			t.Fatalf("truncated tail against %s: code %d\n%s%s", f, code, out, errOut)
 		}

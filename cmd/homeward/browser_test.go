@@ -246,3 +246,61 @@ func TestBrowserAdministratorSettings(t *testing.T) {
 		t.Errorf("the identity provider page lacks the demo issuer: %s", b.Text("main"))
 	}
 }
+
+// TestBrowserCaseIntakeInLao: AFESIP Laos's case manager, in Lao, records
+// a case with the intake form on a phone-sized screen, finds it by first
+// name in the search, and opens its identity tab; every page passes
+// axe-core and nothing scrolls sideways at 360 pixels.
+func TestBrowserCaseIntakeInLao(t *testing.T) {
+	b, base := servedDemo(t)
+	b.SignInDemo(base, "afesip-laos.case_manager")
+	b.Do(
+		chromedp.SetValue(chromedp.ID("language"), "lo"),
+		chromedp.Click(chromedp.ID("change-language")),
+	)
+	b.Await(`html[lang="lo"]`)
+	atPhoneWidth(b)
+
+	b.Visit(base + "/cases/new")
+	noSidewaysScroll(t, b)
+	if h1 := b.Text("h1"); !hasScript(h1, unicode.Lao) {
+		t.Errorf("the intake form's h1 = %q", h1)
+	}
+	b.Do(
+		chromedp.SendKeys(chromedp.ID("f-prs_FirstName"), "Malivanh"),
+		chromedp.SetValue(chromedp.ID("f-prs_Birthdate"), "2009-04-01"),
+		chromedp.SetValue(chromedp.ID("f-prs_Gender"), "Feminine"),
+		chromedp.Click(chromedp.ID("consent-services-given")),
+		chromedp.SetValue(chromedp.ID("consent-services-given-by"), "girl"),
+		chromedp.SetValue(chromedp.ID("consent-services-given-on"), "2025-11-03"),
+		chromedp.SetValue(chromedp.ID("consent-services-basis"), "signed_form"),
+		chromedp.Click(chromedp.ID("create-case")),
+	)
+	b.Await("#case-stage")
+	b.Check()
+	noSidewaysScroll(t, b)
+
+	b.Visit(base + "/cases")
+	b.Do(
+		chromedp.SendKeys(chromedp.ID("case-q"), "malivanh"),
+		chromedp.Click(chromedp.ID("case-search")),
+	)
+	b.Await("#case-list")
+	b.Check()
+	noSidewaysScroll(t, b)
+	if list := b.Text("#case-list"); !strings.Contains(list, "Malivanh") || strings.Count(list, "C-") != 1 {
+		t.Fatalf("the search by first name lists: %q", list)
+	}
+	b.Do(chromedp.Click(chromedp.CSS(`#case-list h2 a`)))
+	b.Await("#case-stage")
+	b.Do(chromedp.Click(chromedp.CSS(`.tabs a[href$="?tab=identity"]`)))
+	b.Await(`#f-prs_FirstName`)
+	b.Check()
+	noSidewaysScroll(t, b)
+	if got := browsertest.Eval[string](b, `document.getElementById("f-prs_FirstName").value`); got != "Malivanh" {
+		t.Errorf("the identity tab's first name = %q", got)
+	}
+	if tab := b.Text(`.tabs a[aria-current="page"]`); !hasScript(tab, unicode.Lao) {
+		t.Errorf("the identity tab's name = %q", tab)
+	}
+}

@@ -42,7 +42,7 @@ func commands() []command {
 		{"worker", "process background tasks", workerCmd},
 		{"scheduler", "run periodic tasks and the outbox relay", schedulerCmd},
 		{"migrate", "apply the database migrations (as the owner role on PostgreSQL)", migrateCmd},
-		{"seed", "add demo data: seed --demo", seedCmd},
+		{"seed", "add demo data (seed --demo) or synthetic cases for load tests (seed --synthetic-cases N)", seedCmd},
 		{"tenants", "manage organisations: tenants add|list|suspend|resume|set-idp", tenantsCmd},
 		{"tokens", "API tokens: tokens create --tenant SLUG --role ROLE --name NAME | --platform; tokens revoke ID", tokensCmd},
 		{"keys", "master-key rotation: keys rotate", keysCmd},

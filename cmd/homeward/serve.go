@@ -14,6 +14,7 @@ import (
 	"github.com/afesip/homeward"
 	"github.com/afesip/homeward/api"
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/tenants/cases"
 	"github.com/afesip/homeward/web/demoidp"
 	"github.com/afesip/homeward/web/mailbox"
 	"github.com/afesip/homeward/web/pages"
@@ -49,8 +50,8 @@ func (p *platform) close() {
 }
 
 // openPlatform loads the configuration and connects (openStore migrates a
-// demo SQLite database); serve in demo mode seeds the demo organisations once
-// and points them at the demo identity provider.
+// demo SQLite database); serve in demo mode seeds the demo organisations and
+// their demo cases once and points them at the demo identity provider.
 func openPlatform(ctx context.Context, e env, role string, prepare func(*homeward.Config) error) (*platform, error) {
 	cfg, log, err := loadConfig(e)
 	if err != nil {
@@ -81,6 +82,7 @@ func openPlatform(ctx context.Context, e env, role string, prepare func(*homewar
 	p.documents = bucket
 	p.closers = append(p.closers, func() { bucket.Close() })
 	workers.RegisterDocumentJobs(p.registry, bucket, log.With("component", "documents"))
+	workers.RegisterCaseJobs(p.registry, log.With("component", "cases"))
 	if cfg.Demo() && role == "serve" {
 		added, err := p.store.SeedDemo(ctx)
 		if err != nil {
@@ -93,6 +95,14 @@ func openPlatform(ctx context.Context, e env, role string, prepare func(*homewar
 		if p.demoIDP, err = configureDemoIdentityProvider(ctx, cfg, log, p.store); err != nil {
 			p.close()
 			return nil, err
+		}
+		n, err := seedDemoCases(ctx, p.store, p.demoIDP)
+		if err != nil {
+			p.close()
+			return nil, fmt.Errorf("seed the demo cases: %w", err)
+		}
+		if n > 0 {
+			log.Info("demo cases added", "slug", demoCaseOrganisation, "cases", n)
 		}
 		// Platform operators sign in at the demo provider's operator
 		// client unless HOMEWARD_OPERATOR_* names a provider of their own.
@@ -220,7 +230,8 @@ in-process Redis-compatible queue; it starts listening when all that is done.`)
 	// when mounted (demo mode).
 	pageDeps := pages.Deps{Config: cfg, Logger: log.With("component", "pages"),
 		Notifications: p.store, Settings: pages.TenantSettings{Store: p.store},
-		Memberships: pages.StoreMemberships{Store: p.store}, LocaleSaver: p.store, Administration: p.store}
+		Memberships: pages.StoreMemberships{Store: p.store}, LocaleSaver: p.store, Administration: p.store,
+		Cases: cases.New(p.store)}
 	if deps.QueueMonitor != nil {
 		pageDeps.QueueMonitor = "/ops/queues"
 	}

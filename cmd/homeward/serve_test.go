@@ -215,7 +215,7 @@ func TestProductionServeDegrades(t *testing.T) {
 		t.Fatalf("Redis down: /readyz = %d %v, want 200 with redis degraded", c, m)
 	}
 	for i := 0; i < 3; i++ { // the API keeps answering (rate limiter falls back to per-process)
-		if c, body := get(t, base+"/api/v1/cases"); c != 404 || !strings.Contains(body, `"not_found"`) {
+		if c, body := get(t, base+"/api/v1/cases"); c != 401 || !strings.Contains(body, `"unauthenticated"`) {
 			t.Fatalf("Redis down: API answered %d %s", c, body)
 		}
 	}

@@ -28,7 +28,17 @@ type dashboardCard struct {
 var dashboardCards = []dashboardCard{
 	{card: card{Title: "card.cases", Text: "card.cases_empty"},
 		roles: []tenants.Role{tenants.RoleCaseManager, tenants.RoleSocialWorker, tenants.RoleCounsellor,
-			tenants.RoleMedicalOfficer, tenants.RoleLawyer, tenants.RoleOutreachWorker}},
+			tenants.RoleMedicalOfficer, tenants.RoleLawyer, tenants.RoleOutreachWorker},
+		links: func(pr *tenants.Principal) []link {
+			var l []link
+			if mayListCases(pr) {
+				l = append(l, link{Href: PathCases, Key: "cases.nav"})
+			}
+			if mayCreateCases(pr) {
+				l = append(l, link{Href: PathNewCase, Key: "cases.new"})
+			}
+			return l
+		}},
 	{card: card{Title: "card.handoffs", Text: "card.handoffs_empty"},
 		roles: []tenants.Role{tenants.RoleCaseManager, tenants.RoleSocialWorker}},
 	{card: card{Title: "card.prevention", Text: "card.prevention_empty"},

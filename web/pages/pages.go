@@ -93,6 +93,9 @@ type Deps struct {
 	// Administration is sign-in's domain behind the settings pages
 	// (*tenants.Store); nil: those pages answer 503.
 	Administration Administration
+	// Cases is the case files behind the case pages (*cases.Service);
+	// nil: those pages answer 503.
+	Cases CaseFiles
 	// QueueMonitor is where the queue monitor is mounted ("" when it is
 	// not), for the platform operator's menu.
 	QueueMonitor string
@@ -115,9 +118,11 @@ var _ api.Pages = (*Pages)(nil)
 //go:embed templates
 var templateFiles embed.FS
 
-// pageTemplates are the pages drawn in layout.html; neutral.html stands
-// alone (it must look like nothing of Homeward).
-var pageTemplates = []string{"chooser", "landing", "dashboard", "error", "members", "member", "api_tokens", "token_created", "identity_provider"}
+// pageTemplates are the pages drawn in layout.html (with the parts the
+// pages share: case_fields.html); neutral.html stands alone (it must look
+// like nothing of Homeward).
+var pageTemplates = []string{"chooser", "landing", "dashboard", "error", "members", "member", "api_tokens", "token_created", "identity_provider",
+	"cases", "case_new", "case", "erasures", "case_audit"}
 
 // New loads the messages and templates.
 func New(deps Deps) (*Pages, error) {
@@ -136,8 +141,8 @@ func New(deps Deps) (*Pages, error) {
 	}
 	p := &Pages{deps: deps, catalogue: catalogue, templates: map[string]*template.Template{}}
 	p.secure = deps.Config.BaseURL != nil && deps.Config.BaseURL.Scheme == "https"
-	funcs := template.FuncMap{"asset": static.Path, "fieldError": fieldError}
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
+	funcs := template.FuncMap{"asset": static.Path, "fieldError": fieldError, "bind": bind}
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/case_fields.html")
 	if err != nil {
 		return nil, fmt.Errorf("pages: %w", err)
 	}
@@ -303,6 +308,12 @@ func (p *Pages) frame(c *fiber.Ctx, r *request, titleKey, current string, page a
 // navigation is the menu the principal's roles open.
 func navigation(pr *tenants.Principal, queueMonitor, current string) []link {
 	nav := []link{{Href: PathHome, Key: "nav_dashboard"}}
+	if mayListCases(pr) || mayCreateCases(pr) {
+		nav = append(nav, link{Href: PathCases, Key: "cases.nav"})
+	}
+	if pr.TenantID != uuid.Nil && mayHandleErasures(pr) {
+		nav = append(nav, link{Href: PathErasures, Key: "cases.nav_erasures"})
+	}
 	if pr.Can(tenants.PermMembersRead) {
 		nav = append(nav, link{Href: PathMembers, Key: "nav_members"}, link{Href: PathAPITokens, Key: "nav_api_tokens"})
 	}
@@ -413,6 +424,17 @@ var flashMessages = map[string]bool{
 	"flash.member_roles":    true,
 	"flash.token_revoked":   true,
 	"flash.idp_saved":       true,
+
+	"cases.flash_created":           true,
+	"cases.flash_created_handed_on": true,
+	"cases.flash_saved":             true,
+	"cases.flash_stage":             true,
+	"cases.flash_comment":           true,
+	"cases.flash_consent_recorded":  true,
+	"cases.flash_consent_withdrawn": true,
+	"cases.flash_erasure_requested": true,
+	"cases.flash_erasure_approved":  true,
+	"cases.flash_erasure_cancelled": true,
 }
 
 // flash leaves the message key for the page the redirect opens.

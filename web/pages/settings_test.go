@@ -16,6 +16,7 @@ import (
 
 	homeward "github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/tenants/cases"
 	"github.com/afesip/homeward/tenants/tenanttest"
 	"github.com/afesip/homeward/web/i18n"
 	"github.com/afesip/homeward/web/pages"
@@ -54,7 +55,7 @@ func newWorld(t *testing.T) *world {
 	w.op = &tenants.Principal{Actor: tenants.Actor{Kind: tenants.ActorMember, Issuer: "https://operators.example.org", Subject: "op"},
 		Roles: []tenants.Role{tenants.RolePlatformOperator}, Locale: "en", SessionID: "sess-op", CSRFToken: "csrf-op"}
 	w.deps = pages.Deps{Administration: s, Settings: pages.TenantSettings{Store: s}, Memberships: pages.StoreMemberships{Store: s},
-		LocaleSaver: s, Notifications: s, QueueMonitor: "/ops/queues"}
+		LocaleSaver: s, Notifications: s, QueueMonitor: "/ops/queues", Cases: cases.New(s)}
 	return w
 }
 
@@ -604,6 +605,16 @@ func TestMemberLanguageAndOrganisations(t *testing.T) {
 func allPages(t *testing.T, visit func(name string, r response)) {
 	w := newWorld(t)
 	admin := w.a.members[tenants.RoleTenantAdmin]
+	cm := w.a.members[tenants.RoleCaseManager]
+	id := w.newCase(t, "Every")
+	casePath := "/cases/" + id.String()
+	if _, err := cases.New(w.s).RequestErasure(ctxOf(cm), id, cases.ErasureDuplicate, ""); err != nil {
+		t.Fatal(err)
+	}
+	casePaths := []string{"/cases", "/cases/new", "/cases/erasures", casePath + "/audit"}
+	for _, tab := range append(tenants.CaseParts, "") {
+		casePaths = append(casePaths, casePath+"?tab="+tab)
+	}
 	for _, lang := range i18n.Languages {
 		cookie := []string{"Cookie", "homeward_lang=" + lang}
 		anon := w.as(t, nil)
@@ -620,6 +631,9 @@ func allPages(t *testing.T, visit func(name string, r response)) {
 				"/settings/api-tokens", "/settings/identity-provider", "/no/such/page"} {
 				visit(lang+" "+string(role)+" "+path, get(t, app, path, cookie...))
 			}
+			for _, path := range casePaths {
+				visit(lang+" "+string(role)+" "+path, get(t, app, path, cookie...))
+			}
 		}
 		app := w.as(t, admin)
 		post := func(path string, f url.Values) response {
@@ -634,6 +648,21 @@ func allPages(t *testing.T, visit func(name string, r response)) {
 		visit(lang+" disable unconfirmed", post("/settings/members/"+w.a.target.String()+"/disable", form(admin)))
 		visit(lang+" idp mistakes", post("/settings/identity-provider", form(admin, "group_roles", "x")))
 		visit(lang+" form expired", post("/settings/members/"+w.a.target.String()+"/enable", url.Values{}))
+		caseApp := w.as(t, cm)
+		casePost := func(path string, f url.Values) response {
+			t.Helper()
+			req := newFormRequest(path, f)
+			req.Header.Set("Cookie", "homeward_lang="+lang)
+			return do(t, caseApp, req)
+		}
+		visit(lang+" intake mistakes", casePost("/cases", intakeForm(cm, "x", "prs_Gender", "x", "prs_Birthdate", "x",
+			"prs_NumberOfChildren", "x", "consent_services_given_by", "")))
+		visit(lang+" stage mistakes", casePost(casePath+"/stage", form(cm, "version", "1", "stage", "closed")))
+		visit(lang+" group conflict", casePost(casePath+"/groups/identity", form(cm, "version", "1")))
+		visit(lang+" consent mistakes", casePost(casePath+"/consent", form(cm, "purpose", "x")))
+		visit(lang+" withdraw unconfirmed", casePost(casePath+"/consent/services/withdraw", form(cm)))
+		visit(lang+" erasure unconfirmed", casePost(casePath+"/erasure", form(cm)))
+		visit(lang+" erasure self", casePost("/cases/erasures/"+uuid.NewString()+"/approve", form(cm)))
 	}
 }
 
