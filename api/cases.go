@@ -2,10 +2,8 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -86,23 +84,6 @@ func caseBody(c *fiber.Ctx, extras ...string) (map[string]any, map[string]json.R
 		return nil, nil, malformedFields("the body names keys a client may not write", refused)
 	}
 	return values, rest, nil
-}
-
-// renameField gives a field that an error of the service names by its own
-// parameter (from, and from[i]... inside it) the body's key for it (to).
-func renameField(err error, from, to string) error {
-	var herr *homeward.Error
-	if !errors.As(err, &herr) || len(herr.Fields) == 0 {
-		return err
-	}
-	fields := make(map[string]string, len(herr.Fields))
-	for k, reason := range herr.Fields {
-		if rest, ok := strings.CutPrefix(k, from); ok && (rest == "" || rest[0] == '[' || rest[0] == '.') {
-			k = to + rest
-		}
-		fields[k] = reason
-	}
-	return &homeward.Error{Code: herr.Code, Message: herr.Message, Fields: fields}
 }
 
 // eventBody is one trafficking event, by its HTCDS names.
@@ -269,7 +250,7 @@ func (f *caseFiles) createCase(c *fiber.Ctx) error {
 	}
 	k, err := f.cases.Create(c.UserContext(), nc)
 	if err != nil {
-		return renameField(err, "consents", keyConsent)
+		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(caseJSON(k))
 }
@@ -337,7 +318,7 @@ func (f *caseFiles) assignCase(c *fiber.Ctx) error {
 	}
 	k, err := f.cases.Assign(c.UserContext(), pathID(c), body.Owner, body.Assigned)
 	if err != nil {
-		return renameField(err, "owner", "cas_CaseOwner")
+		return err
 	}
 	return c.JSON(caseJSON(k))
 }
@@ -481,7 +462,7 @@ func (f *caseFiles) addComment(c *fiber.Ctx) error {
 	}
 	k, err := f.cases.AddComment(c.UserContext(), pathID(c), body.Text)
 	if err != nil {
-		return renameField(err, "text", "cco_CaseComment")
+		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(commentJSON(*k))
 }

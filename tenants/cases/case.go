@@ -122,7 +122,7 @@ func checkNewCase(nc NewCase, now time.Time) (newCase, error) {
 	events, err := normalizeEvents(nc.Events, now)
 	mergeInvalid(fe, err)
 	for i, c := range nc.Consents {
-		checkConsent(fe, fmt.Sprintf("consents[%d].", i), c, now)
+		checkConsent(fe, fmt.Sprintf("consent[%d].", i), c, now)
 	}
 	stage := nc.Stage
 	switch {
@@ -541,7 +541,7 @@ func (s *Service) Assign(ctx context.Context, id uuid.UUID, owner *uuid.UUID, as
 		}
 		fe := homeward.FieldErrors{}
 		if owner != nil {
-			if err := checkMembers(tx, p.TenantID, []uuid.UUID{*owner}, "owner", fe); err != nil {
+			if err := checkMembers(tx, p.TenantID, []uuid.UUID{*owner}, "cas_CaseOwner", fe); err != nil {
 				return err
 			}
 		}

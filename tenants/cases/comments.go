@@ -65,7 +65,7 @@ func (s *Service) AddComment(ctx context.Context, caseID uuid.UUID, text string)
 	now := stamp(s.now())
 	text = strings.TrimSpace(text)
 	if n := utf8.RuneCountInString(text); !utf8.ValidString(text) || n < 1 || n > maxComment {
-		return nil, homeward.Invalid(map[string]string{"text": fmt.Sprintf("from 1 to %d characters of text", maxComment)})
+		return nil, homeward.Invalid(map[string]string{"cco_CaseComment": fmt.Sprintf("from 1 to %d characters of text", maxComment)})
 	}
 	var out Comment
 	err = s.store.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
