@@ -43,15 +43,26 @@ const (
 	PermCaseEraseApprove Permission = "case.erase.approve" // approve (a second person)
 	PermCaseExport       Permission = "case.export"        // one case as HTCDS 2.0 JSON
 	PermStatisticsRead   Permission = "statistics.read"    // anonymised statistics (k ≥ 11)
+
+	PermKitApprove       Permission = "kit.approve"        // approve a starter kit (a second person)
+	PermSheltersRead     Permission = "shelters.read"      // shelters: capacity, occupancy, waiting list
+	PermSheltersWrite    Permission = "shelters.write"     // add and change shelters
+	PermDashboardRead    Permission = "dashboard.read"     // the organisation's dashboard, every case counted
+	PermDashboardReadOwn Permission = "dashboard.read_own" // the dashboard of the member's own cases
 )
 
-// CaseConsent is the part of a case that holds its consent records; with
-// the field groups it is what CaseGroupPermission takes.
-const CaseConsent = "consent"
+// The parts of a case beside its field groups, each with its own access
+// (CaseGroupPermission takes them as it takes the field groups).
+const (
+	CaseConsent  = "consent"  // the consent records
+	CaseSupport  = "support"  // education, vocational training, support plan, life skills and activities
+	CaseKit      = "kit"      // the micro-enterprise starter kit (requests; approval is PermKitApprove)
+	CaseFollowUp = "followup" // reintegration and the follow-up visits
+)
 
 // CaseParts are the parts of a case with their own access: the field groups
-// (core first) and the consent records.
-var CaseParts = append(append([]string{}, FieldGroups...), CaseConsent)
+// (core first), the consent records, and the survivor's path's parts.
+var CaseParts = append(append([]string{}, FieldGroups...), CaseConsent, CaseSupport, CaseKit, CaseFollowUp)
 
 // CaseGroupPermission is the permission to read or write part (a field
 // group or CaseConsent) of every case (own false) or of the member's own
@@ -121,6 +132,12 @@ var defaultGrants = map[Permission]grant{
 	PermCaseExport:       {roles: []Role{RoleCaseManager}},
 	PermStatisticsRead: {roles: []Role{RoleTenantAdmin, RoleCaseManager, RoleOutreachWorker, RoleFinanceOfficer,
 		RoleAuditor, RolePlatformOperator}},
+	PermKitApprove: {roles: []Role{RoleCaseManager}},
+	PermSheltersRead: {roles: []Role{RoleTenantAdmin, RoleCaseManager, RoleSocialWorker, RoleCounsellor,
+		RoleMedicalOfficer}},
+	PermSheltersWrite:    {roles: []Role{RoleTenantAdmin, RoleCaseManager}},
+	PermDashboardRead:    {roles: []Role{RoleTenantAdmin, RoleCaseManager}},
+	PermDashboardReadOwn: {roles: []Role{RoleSocialWorker, RoleCounsellor, RoleMedicalOfficer, RoleLawyer}},
 }
 
 // caseGrants is the case table: per part, who reads and writes every case
@@ -141,6 +158,11 @@ var caseGrants = []struct {
 	{FieldGroupLegal, []Role{RoleCaseManager}, []Role{RoleLawyer}, nil, []Role{RoleLawyer}},
 	{CaseConsent, []Role{RoleCaseManager}, []Role{RoleSocialWorker, RoleCounsellor, RoleMedicalOfficer, RoleLawyer},
 		[]Role{RoleCaseManager}, []Role{RoleSocialWorker}},
+	{CaseSupport, []Role{RoleCaseManager}, []Role{RoleSocialWorker, RoleCounsellor},
+		[]Role{RoleCaseManager}, []Role{RoleSocialWorker}},
+	{CaseKit, []Role{RoleCaseManager}, []Role{RoleSocialWorker}, []Role{RoleCaseManager}, []Role{RoleSocialWorker}},
+	{CaseFollowUp, []Role{RoleCaseManager}, []Role{RoleSocialWorker, RoleCounsellor},
+		[]Role{RoleCaseManager}, []Role{RoleSocialWorker}},
 }
 
 func init() {
@@ -154,7 +176,8 @@ func init() {
 			CaseGroupPermission(g.part, true, false), CaseGroupPermission(g.part, true, true))
 	}
 	Permissions = append(Permissions, PermCaseCreate, PermCaseAssign, PermCaseEraseRequest, PermCaseEraseApprove,
-		PermCaseExport, PermStatisticsRead)
+		PermCaseExport, PermStatisticsRead, PermKitApprove, PermSheltersRead, PermSheltersWrite, PermDashboardRead,
+		PermDashboardReadOwn)
 }
 
 // Can reports whether the principal may do perm: by the default table as
