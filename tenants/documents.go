@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,11 @@ const (
 	SettingDocumentMaxBytes = "document_max_bytes"
 )
 
+// DocumentParts are the parts of a case a document may belong to (its
+// FieldGroup, whose access is the document's): every part of a case but
+// the consent records, which are records, not files.
+var DocumentParts = slices.DeleteFunc(slices.Clone(CaseParts), func(p string) bool { return p == CaseConsent })
+
 // DocumentOrphanGrace is how old stored content without a row must be before
 // PurgeDocuments removes it: far longer than any transaction runs.
 const DocumentOrphanGrace = time.Hour
@@ -98,7 +104,7 @@ type Document struct {
 	TenantID    uuid.UUID `gorm:"type:uuid;primaryKey"`
 	ID          uuid.UUID `gorm:"type:uuid;primaryKey"`
 	DataKeyID   uuid.UUID `gorm:"type:uuid"` // the case's data key
-	FieldGroup  string    // identity, family, medical, psychological, legal or core
+	FieldGroup  string    // the part of the case it belongs to: DocumentParts
 	Filename    Secret    // as uploaded, without any folder; empty once deleted
 	ContentType string    // detected from the content, e.g. application/pdf
 	Size        int64     // bytes of the stored (cleaned) content
@@ -210,8 +216,8 @@ func StoreDocument(tx *gorm.DB, bucket *blob.Bucket, nd NewDocument, limits Docu
 	if nd.DataKeyID == uuid.Nil {
 		problems.Add("data_key_id", "required: the case the document belongs to")
 	}
-	if !IsFieldGroup(nd.FieldGroup) {
-		problems.Add("field_group", "expected one of "+strings.Join(FieldGroups, ", "))
+	if !slices.Contains(DocumentParts, nd.FieldGroup) {
+		problems.Add("field_group", "expected one of "+strings.Join(DocumentParts, ", "))
 	}
 	name := cleanFilename(nd.Filename)
 	if reason := checkFilename(name); reason != "" {

@@ -408,6 +408,18 @@ func TestDocuments(t *testing.T) {
 				}
 			})
 
+			t.Run("a document belongs to any part of a case but the consent records", func(t *testing.T) {
+				for _, part := range []string{tenants.CaseSupport, tenants.CaseKit, tenants.CaseFollowUp, tenants.FieldGroupCore} {
+					doc, err := r.upload(a, tenants.NewDocument{DataKeyID: caseA, FieldGroup: part, Filename: part + ".txt", Content: strings.NewReader("plan")})
+					must(t, err)
+					if doc.FieldGroup != part {
+						t.Fatalf("stored in %q, want %q", doc.FieldGroup, part)
+					}
+				}
+				_, err := r.upload(a, tenants.NewDocument{DataKeyID: caseA, FieldGroup: tenants.CaseConsent, Filename: "form.txt", Content: strings.NewReader("x")})
+				fieldReason(t, err, homeward.EINVALID, "field_group")
+			})
+
 			t.Run("input is checked", func(t *testing.T) {
 				for _, c := range []struct {
 					field string

@@ -329,3 +329,36 @@ func orgPrincipal(ctx context.Context, perm Permission) (*Principal, error) {
 func OrgPrincipal(ctx context.Context, perm Permission) (*Principal, error) {
 	return orgPrincipal(ctx, perm)
 }
+
+// MembersHolding lists, in the order given, which of ids are enabled
+// members of the transaction's organisation holding one of roles now (any
+// role when none is given): a feature addressing work to the staff of a
+// record (follow-up reminders to a case's social workers) asks it inside
+// its own transaction.
+func MembersHolding(tx *gorm.DB, ids []uuid.UUID, roles ...Role) ([]uuid.UUID, error) {
+	tenant, ok := txTenantFrom(tx.Statement.Context)
+	if !ok {
+		return nil, ErrNoTenant
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var rows []membershipRow
+	if err := tx.Session(&gorm.Session{NewDB: true}).Where("tenant_id = ? AND id IN ? AND NOT disabled", tenant, ids).
+		Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	holds := map[uuid.UUID]bool{}
+	for i := range rows {
+		have := rows[i].membership().Roles()
+		holds[rows[i].ID] = len(have) > 0 && (len(roles) == 0 || slices.ContainsFunc(roles, func(r Role) bool { return slices.Contains(have, r) }))
+	}
+	var out []uuid.UUID
+	for _, id := range ids {
+		if holds[id] {
+			out = append(out, id)
+			holds[id] = false // once, even when given twice
+		}
+	}
+	return out, nil
+}

@@ -19,14 +19,17 @@ const KindNotifyCreate = "notify:create"
 // with what it tells. A notification holds no text: its kind is rendered in
 // the reader's language at display time. A feature adds its kinds here.
 var NotificationKinds = map[string]string{
-	"platform:test": "a test notification, to check that notifications reach a member",
+	"platform:test":          "a test notification, to check that notifications reach a member",
+	"followup:visit_due":     "a follow-up visit of one of the member's cases is due soon (tenants/followup)",
+	"followup:visit_overdue": "a follow-up visit of one of the member's cases is overdue (tenants/followup)",
 }
 
 // NotificationRecordTypes are the records a notification may link to, each
 // with where it lives. A feature adds its record types here.
 var NotificationRecordTypes = map[string]string{
-	"organisation": "the organisation itself (tenants)",
-	"mail":         "a mail message (mail_messages)",
+	"organisation":   "the organisation itself (tenants)",
+	"mail":           "a mail message (mail_messages)",
+	"followup_visit": "a follow-up visit (followup_visits)",
 }
 
 // Notification is one in-app notification for one member: what happened

@@ -13,6 +13,7 @@ import (
 
 	"github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/tenants/followup"
 	"github.com/afesip/homeward/web/emails"
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -111,7 +112,17 @@ func (m *Mailer) render(tx *gorm.DB, row *tenants.MailMessage) (*emails.Message,
 	if err := tx.Where("id = ?", row.TenantID).Take(&org).Error; err != nil {
 		return nil, fmt.Errorf("read the organisation: %w", err)
 	}
-	r, err := emails.Render(row.Template, row.Language, emails.Data{Organisation: org.Name, BaseURL: m.BaseURL})
+	d := emails.Data{Organisation: org.Name, BaseURL: m.BaseURL}
+	if details := mailDetails[row.Template]; details != nil {
+		ids, err := row.IDs()
+		if err != nil {
+			return nil, err
+		}
+		if err := details(tx, ids, row.Language, &d); err != nil {
+			return nil, err
+		}
+	}
+	r, err := emails.Render(row.Template, row.Language, d)
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +130,14 @@ func (m *Mailer) render(tx *gorm.DB, row *tenants.MailMessage) (*emails.Message,
 		MessageID: row.MessageID, From: m.From, To: row.ToAddress, Language: row.Language,
 		Date: time.Now().UTC(), Rendered: *r,
 	}, nil
+}
+
+// mailDetails fill, per template, what a mail shows beyond the
+// organisation, read by the mail's ids in the send's transaction: a
+// feature's template names its reader here.
+var mailDetails = map[string]func(tx *gorm.DB, ids map[string]uuid.UUID, lang string, d *emails.Data) error{
+	followup.MailVisitDue:     followUpReminderMail,
+	followup.MailVisitOverdue: followUpReminderMail,
 }
 
 // giveUp marks the mail failed when its job is given up.

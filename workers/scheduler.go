@@ -30,6 +30,7 @@ func DefaultPeriodicJobs() []PeriodicJob {
 	jobs := []PeriodicJob{{Kind: KindOutboxPrune, Queue: "low", Every: time.Hour}}
 	jobs = append(jobs, AuditPeriodicJobs()...)
 	jobs = append(jobs, DocumentPeriodicJobs()...)
+	jobs = append(jobs, FollowUpPeriodicJobs()...)
 	return append(jobs, CasePeriodicJobs()...)
 }
 

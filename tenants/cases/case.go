@@ -371,6 +371,38 @@ var stageMoves = map[Stage][]Stage{
 	StageReintegrated: {StageClosed, StageShelter},
 }
 
+// featureMove is why an update may not make the move from → to itself,
+// "" when it may: admission, reintegration and the end of follow-up have
+// rules of their own (tenants/shelters, tenants/followup), which call
+// MoveStage. Closing or referring a case before reintegration is an
+// update's.
+func featureMove(from, to Stage) string {
+	switch {
+	case to == StageShelter && from == StageIntake:
+		return "admit her through admission: both acceptances and the services consent"
+	case to == StageShelter:
+		return "a case returns to a shelter through admission"
+	case to == StageReintegrated:
+		return "record her reintegration through follow-up"
+	case from == StageReintegrated:
+		return "close the follow-up instead: it ends the planned visits"
+	}
+	return ""
+}
+
+// UpdateMoves are the stages an update may move a case at stage from to
+// (closing or referring it before reintegration); the other moves are the
+// features'.
+func UpdateMoves(from Stage) []Stage {
+	var out []Stage
+	for _, to := range stageMoves[from] {
+		if featureMove(from, to) == "" {
+			out = append(out, to)
+		}
+	}
+	return out
+}
+
 // final reports whether the case ends at stage s: it then has a closed_at,
 // from which retention counts.
 func (s Stage) final() bool { return s == StageClosed || s == StageReferred }
@@ -449,6 +481,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, patch Patch) (*Case,
 			to := *patch.Stage
 			if !slices.Contains(stageMoves[row.Stage], to) {
 				return homeward.Invalid(map[string]string{"stage": fmt.Sprintf("a case at %s cannot move to %s", row.Stage, to)})
+			}
+			if why := featureMove(row.Stage, to); why != "" {
+				return homeward.Invalid(map[string]string{"stage": why})
 			}
 			if to == StageClosed && next.values["cas_ReasonForCaseClosure"] == nil {
 				return homeward.Invalid(map[string]string{"cas_ReasonForCaseClosure": "required to close the case"})

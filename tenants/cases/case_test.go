@@ -4,8 +4,10 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	homeward "github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
@@ -229,12 +231,15 @@ func TestStageMoves(t *testing.T) {
 	wantCode(t, "intake to reintegrated", err, homeward.EINVALID)
 	_, err = to(cases.StageClosed, nil)
 	wantCode(t, "closing without a reason", err, homeward.EINVALID)
-	got, err := to(cases.StageShelter, nil)
-	must(t, err)
-	if got.Status() != cases.StatusActive || got.ClosedAt != nil {
-		t.Errorf("shelter: %s, closed %v", got.Status(), got.ClosedAt)
-	}
-	got, err = to(cases.StageClosed, map[string]any{"cas_ReasonForCaseClosure": "Follow-up finished"})
+	_, err = to(cases.StageShelter, nil)
+	wantCode(t, "admission by an update", err, homeward.EINVALID)
+	// admission moves it (tenants/shelters); an update then closes it
+	must(t, s.InTenant(context.Background(), st.org, func(tx *gorm.DB) error {
+		return cases.MoveStage(tx, c.ID, cases.StageShelter, "", time.Now())
+	}))
+	_, err = to(cases.StageReintegrated, nil)
+	wantCode(t, "reintegration by an update", err, homeward.EINVALID)
+	got, err := to(cases.StageClosed, map[string]any{"cas_ReasonForCaseClosure": "Left the programme"})
 	must(t, err)
 	if got.Status() != cases.StatusClosed || got.ClosedAt == nil {
 		t.Errorf("closed: %s, closed %v", got.Status(), got.ClosedAt)

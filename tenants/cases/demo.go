@@ -31,8 +31,7 @@ type demoCase struct {
 	consents      []Purpose
 	medical       string
 	psychological string
-	legal         string // legal_notes; the lawyer also records the lawsuit wish
-	lawsuit       string
+	legal         string // legal_notes
 	closure       string
 }
 
@@ -52,7 +51,7 @@ var demoCases = []demoCase{
 		assigned: []tenants.Role{tenants.RoleSocialWorker, tenants.RoleCounsellor, tenants.RoleMedicalOfficer, tenants.RoleLawyer},
 		consents: []Purpose{PurposeServices, PurposeStatistics, PurposeFamilyTracing, PurposeHIVSTITesting},
 		medical:  syntheticMedicalNotes[1], psychological: syntheticPsychologicalNotes[1],
-		legal: syntheticLegalNotes[1], lawsuit: "Yes"},
+		legal: syntheticLegalNotes[1]},
 	{first: "Souda", second: "Inthavong", age: 17, home: 5, dest: 3, exploitation: "SexualExploitation", stage: StageReintegrated,
 		assigned:      []tenants.Role{tenants.RoleSocialWorker, tenants.RoleCounsellor},
 		consents:      []Purpose{PurposeServices, PurposeStatistics, PurposeFamilyTracing},
@@ -68,7 +67,7 @@ var demoCases = []demoCase{
 	{first: "ພອນສະຫວັນ", second: "ສີຫາລາດ", age: 16, home: 3, dest: 9, exploitation: "ForcedLabour", stage: StageShelter,
 		assigned: []tenants.Role{tenants.RoleSocialWorker, tenants.RoleLawyer},
 		consents: []Purpose{PurposeServices, PurposeStatistics, PurposeFamilyTracing},
-		legal:    syntheticLegalNotes[0], lawsuit: "Undecided"},
+		legal:    syntheticLegalNotes[0]},
 	{first: "Ladda", second: "Xayavong", age: 19, home: 6, dest: 6, exploitation: "Servitude", stage: StageReferred,
 		consents: []Purpose{PurposeServices, PurposeSharing}},
 	{first: "ວິໄລ", second: "ພິລາວົງ", age: 15, home: 4, dest: 4, exploitation: "SexualExploitation", stage: StageIntake,
@@ -82,12 +81,12 @@ var demoCases = []demoCase{
 	{first: "ທິບພະວັນ", second: "ແສງສະຫວັນ", age: 20, home: 11, dest: 7, exploitation: "ForcedMarriage", stage: StageReintegrated,
 		assigned: []tenants.Role{tenants.RoleSocialWorker, tenants.RoleLawyer},
 		consents: []Purpose{PurposeServices, PurposeStatistics, PurposeSharing},
-		legal:    syntheticLegalNotes[0], lawsuit: "No"},
+		legal:    syntheticLegalNotes[0]},
 	{first: "Maly", second: "Douangmala", age: 17, home: 7, dest: 0, exploitation: "SexualExploitation", stage: StageShelter,
 		assigned: []tenants.Role{tenants.RoleCounsellor, tenants.RoleMedicalOfficer, tenants.RoleLawyer},
 		consents: []Purpose{PurposeServices, PurposeStatistics, PurposeHIVSTITesting, PurposeFamilyTracing},
 		medical:  syntheticMedicalNotes[1], psychological: syntheticPsychologicalNotes[2],
-		legal: syntheticLegalNotes[1], lawsuit: "Yes"},
+		legal: syntheticLegalNotes[1]},
 }
 
 // demoRoles are the demo personas who work on the demo cases.
@@ -195,7 +194,7 @@ func (s *Service) seedDemoCase(as func(tenants.Role) context.Context, today time
 	}{
 		{tenants.RoleMedicalOfficer, d.medical != "", map[string]any{"medical_notes": d.medical}},
 		{tenants.RoleCounsellor, d.psychological != "", map[string]any{"psychological_notes": d.psychological}},
-		{tenants.RoleLawyer, d.legal != "", map[string]any{"legal_notes": d.legal, "legal_lawsuit_wanted": d.lawsuit,
+		{tenants.RoleLawyer, d.legal != "", map[string]any{"legal_notes": d.legal,
 			"per_RoleInProcess": []string{"RecruiterOrIntermediary", "Exploiter"}}},
 	}
 	for _, n := range notes {
@@ -206,8 +205,21 @@ func (s *Service) seedDemoCase(as func(tenants.Role) context.Context, today time
 			return fmt.Errorf("%s notes: %w", n.role, err)
 		}
 	}
+	// The demo walks each case along its path directly: admission,
+	// reintegration and the end of follow-up are the features' own
+	// (tenants/shelters, tenants/followup), and the demo's placements are
+	// recorded by shelters.SeedDemo afterwards.
+	p := tenants.PrincipalFrom(manager)
 	for _, move := range demoPath(d, today) {
-		if _, err := s.Update(manager, c.ID, move); err != nil {
+		if len(move.Values) > 0 {
+			if _, err := s.Update(manager, c.ID, Patch{Values: move.Values}); err != nil {
+				return fmt.Errorf("before %s: %w", *move.Stage, err)
+			}
+		}
+		err := s.store.InTenant(manager, p.TenantID, func(tx *gorm.DB) error {
+			return MoveStage(tx, c.ID, *move.Stage, "", s.now())
+		})
+		if err != nil {
 			return fmt.Errorf("to %s: %w", *move.Stage, err)
 		}
 	}

@@ -128,8 +128,6 @@ var catalogue = []Field{
 	// legal
 	{Name: "per_RoleInProcess", Group: tenants.FieldGroupLegal, Kind: KindMulti, HTCDS: true},
 	{Name: "per_RoleDetails", Group: tenants.FieldGroupLegal, Kind: KindLongText, Max: maxParagraphs, HTCDS: true},
-	{Name: "legal_lawsuit_wanted", Group: tenants.FieldGroupLegal, Kind: KindPicklist,
-		Values: []string{"Yes", "No", "Undecided"}},
 	{Name: "legal_notes", Group: tenants.FieldGroupLegal, Kind: KindLongText, Max: maxParagraphs},
 }
 

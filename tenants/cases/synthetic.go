@@ -241,7 +241,6 @@ func (g *synthetic) next() NewCase {
 		values["psychological_notes"] = g.pick(syntheticPsychologicalNotes)
 	}
 	if g.chance(30) {
-		values["legal_lawsuit_wanted"] = g.pick([]string{"Yes", "No", "Undecided"})
 		values["legal_notes"] = g.pick(syntheticLegalNotes)
 		values["per_RoleInProcess"] = g.some([]string{"RecruiterOrIntermediary", "Transporter", "Exploiter", "BrokerTravelAgent"}, 1, 2)
 	}

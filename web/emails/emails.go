@@ -39,6 +39,12 @@ type Data struct {
 	Organisation string
 	// BaseURL is Homeward's address, such as https://homeward.example.org.
 	BaseURL string
+	// CaseReference is the case a mail is about, by its number only
+	// ("C-00042"): a mail never names the survivor.
+	CaseReference string
+	// Date is the date a mail is about (a follow-up visit's due date),
+	// already written in the mail's language's convention.
+	Date string
 }
 
 // Rendered is a template rendered in one language.
@@ -76,7 +82,8 @@ var keySegment = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // sample is what Load renders every template with, so that a template
 // naming a field Data lacks fails the build's tests, not a send.
-var sample = Data{Organisation: "AFESIP <Laos> & partners", BaseURL: "https://homeward.example.org"}
+var sample = Data{Organisation: "AFESIP <Laos> & partners", BaseURL: "https://homeward.example.org",
+	CaseReference: "C-00042", Date: "5 March 2026"}
 
 // Load reads a set from fsys: layout.html, and KEY/PARTS/LANGUAGE.txt files
 // defining "subject" and "body". Every key must exist in every language of
