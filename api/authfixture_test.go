@@ -20,6 +20,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"gocloud.dev/blob/memblob"
 
 	homeward "github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
@@ -156,6 +157,10 @@ type testOrg struct {
 	token    uuid.UUID                  // an API token the callers act on
 	idpBody  string                     // its identity-provider settings as PUT takes them
 	cases    *orgCases                  // its case records the callers act on, once withCases made them
+	followup *orgFollowUp               // its follow-up records (followup_matrix_test.go), made at first use
+	shelters *orgShelters               // its shelters and admitted cases, once withShelters made them
+	kits     *orgKits                   // its kit requests, once withKits made them
+	care     *orgCare                   // its case's care records (care_test.go), made at first use
 }
 
 // orgRoles are the roles an organisation's members may hold.
@@ -281,9 +286,14 @@ func authServerWith(t *testing.T, s *tenants.Store, pages func(*homeward.Config)
 	app, _ := newTestServer(t, Deps{
 		Config: cfg, Database: s, Store: s, SignIn: signIn, Sessions: signIn, RateLimit: 1 << 30,
 		QueueMonitor: newQueueMonitor(t), DemoMailbox: stubMailbox, DemoIdentityProvider: stubIdentityProvider, Pages: pages(cfg),
+		Documents: matrixDocuments,
 	}, nil)
 	return app
 }
+
+// matrixDocuments is the document storage of the servers authServerWith
+// builds, where the matrix's documents are (withCases).
+var matrixDocuments = memblob.OpenBucket(nil)
 
 // call sends one request with a bearer credential ("" for none) and an
 // optional body: JSON, or a form (a page's).
@@ -301,11 +311,14 @@ func call(t *testing.T, app *fiber.App, method, target, bearer, body string) res
 	return do(t, app, method, target, r, header...)
 }
 
-// bodyType is the Content-Type of a matrix row's body: JSON, or a page's
-// form.
+// bodyType is the Content-Type of a matrix row's body: JSON, a multipart
+// upload (matrixUpload), or a page's form.
 func bodyType(body string) string {
 	if strings.HasPrefix(body, "{") || strings.HasPrefix(body, "[") {
 		return "application/json"
+	}
+	if strings.HasPrefix(body, "--"+matrixBoundary) {
+		return "multipart/form-data; boundary=" + matrixBoundary
 	}
 	return "application/x-www-form-urlencoded"
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 
 	homeward "github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/tenants/casedocs"
 	"github.com/afesip/homeward/tenants/cases"
 	"github.com/afesip/homeward/web/static"
 )
@@ -44,7 +46,7 @@ import (
 // {idp} stands for the caller's organisation's identity-provider settings
 // ({idpform}: the same as the settings page's form), {expires} a time a
 // month away, {assigned} the ids of the members the own case is assigned
-// to.
+// to, {case} the own case's id.
 //
 // The kinds: "member" and "token" (the organisation's target member and
 // API token); "case", a case owned by no one and assigned to the
@@ -56,7 +58,24 @@ import (
 // withdrawal closes its consent); "erasure", an open erasure request of
 // another case, asked by a case manager who is none of the callers (so
 // that the approvers are a second person), made anew for each own call
-// (approving or cancelling closes it). Every other call on a case runs on
+// (approving or cancelling closes it); "document", a medical document
+// of the case (its name and content the canary), added by the medical
+// officer; "fresh document", the same made anew for each own call (a
+// deletion removes it); "shelter", the organisation's roomy shelter
+// (shelters_test.go: orgShelters); "admissible case", a fresh case with
+// both acceptances and the services consent, "placed case" the same placed
+// in the roomy shelter, "waiting case" the same on the full shelter's
+// waiting list, each made anew for each own call ({shelter} and
+// {shelter_b} in a body: the roomy and the other shelter, both with
+// beds); "kit", a kit request waiting on the case, asked by a case manager
+// who is none of the callers (so that the approvers are a second person),
+// the canary in its plan; "fresh kit", "approved kit" and "disbursed
+// kit", the same made anew for each own call and taken to that step
+// (kits_test.go: orgKits); "assessed case", the case once its care
+// records exist (its initial assessment, so that sessions may follow),
+// "care entry" its medical visit, "support plan" its plan, "activity" an
+// activity it attended, the canary in each (care_test.go: orgCare). Every
+// other call on a case runs on
 // the same records, in row order: a row's body must stay valid when
 // repeated, and leave the case as the rows after it need it (the
 // assignment row assigns the same members).
@@ -69,7 +88,7 @@ import (
 // string inside all its member data, settings and token names.
 type matrixRow struct {
 	route   string // "METHOD /path" as fiber lists it
-	kind    string // what :id names: "member", "token", "case", "fresh case" or "erasure"
+	kind    string // what :id names: "member", "token", "case", "fresh case", "erasure", "document" or "fresh document"
 	body    string
 	own     string
 	other   string
@@ -122,6 +141,9 @@ var authzMatrix = []matrixRow{
 		unknown: "303 404 403 403 403 403 403 403 403 403 403 403"},
 	{route: "GET /settings/identity-provider", own: "303 200 403 403 403 403 403 403 403 403 200 403"},
 	{route: "POST /settings/identity-provider", body: "{idpform}", own: "303 303 403 403 403 403 403 403 403 403 403 403"},
+	// The case files' retention rule: organisation settings, as its API.
+	{route: "GET /settings/retention", own: "303 200 403 403 403 403 403 403 403 403 200 403"},
+	{route: "POST /settings/retention", body: "years=10", own: "303 303 403 403 403 403 403 403 403 403 403 403"},
 
 	// The case pages (web/pages/cases.go) answer as the case API, from
 	// docs/permissions.md "Case files and the survivor's path", with a
@@ -145,7 +167,7 @@ var authzMatrix = []matrixRow{
 		unknown: "303 403 404 404 403 403 403 403 403 403 403 403"},
 	// The core: case_manager RW, social_worker RW own. A move is made once
 	// per case: each own call moves a new one.
-	{route: "POST /cases/:id/stage", kind: "fresh case", body: "stage=shelter",
+	{route: "POST /cases/:id/stage", kind: "fresh case", body: "stage=referred",
 		own:     "303 403 303 303 403 403 403 403 403 403 403 403",
 		other:   "303 403 404 404 403 403 403 403 403 403 403 403",
 		unknown: "303 403 404 404 403 403 403 403 403 403 403 403"},
@@ -183,6 +205,151 @@ var authzMatrix = []matrixRow{
 		own:     "303 200 403 403 403 403 403 403 403 403 200 403",
 		other:   "303 404 403 403 403 403 403 403 403 403 404 403",
 		unknown: "303 404 403 403 403 403 403 403 403 403 404 403"},
+	// A case's services, one page per part (web/pages/care.go), from
+	// docs/permissions.md: psychological RW own for counsellor; medical R
+	// own for counsellor, RW own for medical_officer; legal R for
+	// case_manager, RW own for lawyer; the support part (education,
+	// training, support plan, activities) RW for case_manager, RW own for
+	// social_worker, R own for counsellor. A role whose part reaches no
+	// case is refused (403) before any case is read; a case the caller
+	// may not see is 404. A form done is 303 (the session: after the
+	// assessment; a new activity the case attended).
+	{route: "GET /cases/:id/psychological", kind: "case",
+		own:     "303 403 403 403 200 403 403 403 403 403 403 403",
+		other:   "303 403 403 403 404 403 403 403 403 403 403 403",
+		unknown: "303 403 403 403 404 403 403 403 403 403 403 403"},
+	{route: "POST /cases/:id/psychological", kind: "assessed case", body: "kind=session&date=2024-02-01&duration_minutes=50&notes=matrix",
+		own:     "303 403 403 403 303 403 403 403 403 403 403 403",
+		other:   "303 403 403 403 404 403 403 403 403 403 403 403",
+		unknown: "303 403 403 403 404 403 403 403 403 403 403 403"},
+	{route: "GET /cases/:id/medical", kind: "case",
+		own:     "303 403 403 403 200 200 403 403 403 403 403 403",
+		other:   "303 403 403 403 404 404 403 403 403 403 403 403",
+		unknown: "303 403 403 403 404 404 403 403 403 403 403 403"},
+	{route: "POST /cases/:id/medical", kind: "case", body: "kind=visit&date=2024-02-01&place=in_house&notes=matrix",
+		own:     "303 403 403 403 403 303 403 403 403 403 403 403",
+		other:   "303 403 403 403 403 404 403 403 403 403 403 403",
+		unknown: "303 403 403 403 403 404 403 403 403 403 403 403"},
+	{route: "GET /cases/:id/legal", kind: "case",
+		own:     "303 403 200 403 403 403 200 403 403 403 403 403",
+		other:   "303 403 404 403 403 403 404 403 403 403 403 403",
+		unknown: "303 403 404 403 403 403 404 403 403 403 403 403"},
+	{route: "POST /cases/:id/legal", kind: "case", body: "kind=lawyer&date=2024-02-01&name=matrix&affiliation=lao_bar_association",
+		own:     "303 403 403 403 403 403 303 403 403 403 403 403",
+		other:   "303 403 403 403 403 403 404 403 403 403 403 403",
+		unknown: "303 403 403 403 403 403 404 403 403 403 403 403"},
+	{route: "GET /cases/:id/support", kind: "assessed case",
+		own:     "303 403 200 200 200 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 404 403 403 403 403 403 403 403",
+		unknown: "303 403 404 404 404 403 403 403 403 403 403 403"},
+	{route: "POST /cases/:id/support", kind: "case", body: "form=activity&type=yoga&date=2024-02-01&topic=matrix",
+		own:     "303 403 303 303 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 403 403 403 403 403 403 403 403",
+		unknown: "303 403 404 404 403 403 403 403 403 403 403 403"},
+	// A case's documents, by the document's part: the page opens for the
+	// roles that read some part of the case; the form adds to the support
+	// part, which case_manager writes and social_worker writes on its own
+	// cases; the other readers write other parts, not this one (403).
+	{route: "GET /cases/:id/documents", kind: "case",
+		own:     "303 403 200 200 200 200 200 403 403 403 403 403",
+		other:   "303 403 404 404 404 404 404 403 403 403 403 403",
+		unknown: "303 403 404 404 404 404 404 403 403 403 403 403"},
+	{route: "POST /cases/:id/documents", kind: "case", body: "{document:support}",
+		own:     "303 403 303 303 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 404 404 404 403 403 403 403 403",
+		unknown: "303 403 404 404 404 404 404 403 403 403 403 403"},
+
+	// The shelters' pages (web/pages/shelters.go) answer as their API:
+	// shelters R for tenant_admin, case_manager, social_worker,
+	// counsellor, medical_officer, W for tenant_admin and case_manager;
+	// another organisation's shelter 404. A case's admission page opens
+	// for its core's readers; its forms are the core's writers'
+	// (case_manager RW, social_worker RW own); the others 403, a case the
+	// caller may not see 404.
+	{route: "GET /shelters", own: "303 200 200 200 200 200 403 403 403 403 403 403"},
+	{route: "POST /shelters", body: "name=Matrix+shelter&province=Vientiane&district=Chanthabouly&capacity=20&active=yes",
+		own: "303 303 303 403 403 403 403 403 403 403 403 403"},
+	{route: "POST /shelters/:id", kind: "shelter", body: "name=Roomy+shelter&province=Vientiane&district=Chanthabouly&capacity=500&active=yes",
+		own:     "303 303 303 403 403 403 403 403 403 403 403 403",
+		other:   "303 404 404 403 403 403 403 403 403 403 403 403",
+		unknown: "303 404 404 403 403 403 403 403 403 403 403 403"},
+	{route: "GET /cases/:id/admission", kind: "case",
+		own:     "303 403 200 200 200 200 200 403 403 403 403 403",
+		other:   "303 403 404 404 404 404 404 403 403 403 403 403",
+		unknown: "303 403 404 404 404 404 404 403 403 403 403 403"},
+	{route: "POST /cases/:id/admission/acceptances", kind: "fresh case", body: "accepted_by=girl&accepted_on=2024-01-15",
+		own:     "303 403 303 303 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 403 403 403 403 403 403 403 403",
+		unknown: "303 403 404 404 403 403 403 403 403 403 403 403"},
+	{route: "POST /cases/:id/admission/admit", kind: "admissible case", body: "shelter_id={shelter}&referral_source=police&admitted_on=2024-02-01",
+		own:     "303 403 303 303 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 403 403 403 403 403 403 403 403",
+		unknown: "303 403 404 404 403 403 403 403 403 403 403 403"},
+	{route: "POST /cases/:id/admission/waiting/cancel", kind: "waiting case", body: "confirm=yes",
+		own:     "303 403 303 303 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 403 403 403 403 403 403 403 403",
+		unknown: "303 403 404 404 403 403 403 403 403 403 403 403"},
+	{route: "POST /cases/:id/admission/transfer", kind: "placed case", body: "shelter_id={shelter_b}&transferred_on=2024-03-01",
+		own:     "303 403 303 303 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 403 403 403 403 403 403 403 403",
+		unknown: "303 403 404 404 403 403 403 403 403 403 403 403"},
+	{route: "POST /cases/:id/admission/discharge", kind: "placed case", body: "discharged_on=2024-03-01&reason=reintegrated",
+		own:     "303 403 303 303 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 403 403 403 403 403 403 403 403",
+		unknown: "303 403 404 404 403 403 403 403 403 403 403 403"},
+	// The starter kit's page answers as its API: the case's kit part,
+	// case_manager W / A, social_worker W own; a role without the part
+	// 403, a case or kit the caller may not see 404. Approving and
+	// rejecting: kit.approve (case_manager), a second person.
+	{route: "GET /cases/:id/kit", kind: "case",
+		own:     "303 403 200 200 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 403 403 403 403 403 403 403 403",
+		unknown: "303 403 404 404 403 403 403 403 403 403 403 403"},
+	{route: "POST /cases/:id/kit", kind: "case", body: "business_plan=Matrix&item_0_description=Chair&item_0_quantity=2&item_0_cost=45.50&item_0_currency=USD",
+		own:     "303 403 303 303 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 403 403 403 403 403 403 403 403",
+		unknown: "303 403 404 404 403 403 403 403 403 403 403 403"},
+	{route: "POST /cases/kits/:id/approve", kind: "fresh kit", body: "confirm=yes",
+		own:     "303 403 303 403 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 403 403 403 403 403 403 403 403 403",
+		unknown: "303 403 404 403 403 403 403 403 403 403 403 403"},
+	{route: "POST /cases/kits/:id/reject", kind: "fresh kit", body: "reason=matrix&confirm=yes",
+		own:     "303 403 303 403 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 403 403 403 403 403 403 403 403 403",
+		unknown: "303 403 404 403 403 403 403 403 403 403 403 403"},
+	{route: "POST /cases/kits/:id/disburse", kind: "approved kit", body: "disbursed_on=2024-06-01&spent_0=6400000&spent_1=88",
+		own:     "303 403 303 303 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 403 403 403 403 403 403 403 403",
+		unknown: "303 403 404 404 403 403 403 403 403 403 403 403"},
+	{route: "POST /cases/kits/:id/handover", kind: "disbursed kit", body: "handed_over_on=2024-06-02&place=Matrix&received=yes",
+		own:     "303 403 303 303 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 403 403 403 403 403 403 403 403",
+		unknown: "303 403 404 404 403 403 403 403 403 403 403 403"},
+
+	// The follow-up pages (web/pages/followup.go) answer as their API, with
+	// a page's statuses; roles that follow up no case get 403 before any
+	// case is read (the assigned medical officer and lawyer too), a case the
+	// member may not see 404. The reminder address is any follower's own.
+	{route: "GET /cases/:id/followup", kind: "reintegrated case",
+		own:     "303 403 200 200 200 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 404 403 403 403 403 403 403 403",
+		unknown: "303 403 404 404 404 403 403 403 403 403 403 403"},
+	{route: "POST /cases/:id/followup/reintegration", kind: "shelter case",
+		body:    "destination=family&date=2025-01-10&place=matrix",
+		own:     "303 403 303 303 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 403 403 403 403 403 403 403 403",
+		unknown: "303 403 404 404 403 403 403 403 403 403 403 403"},
+	{route: "POST /cases/:id/followup/close", kind: "closing case", body: "reason=matrix&confirm=yes",
+		own:     "303 403 303 303 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 403 403 403 403 403 403 403 403",
+		unknown: "303 403 404 404 403 403 403 403 403 403 403 403"},
+	{route: "GET /followups", own: "303 403 200 200 200 403 403 403 403 403 403 403"},
+	{route: "POST /followups/visits/:id", kind: "visit", body: "outcome=missed&notes=matrix",
+		own:     "303 403 303 303 403 403 403 403 403 403 403 403",
+		other:   "303 403 404 404 403 403 403 403 403 403 403 403",
+		unknown: "303 403 404 404 403 403 403 403 403 403 403 403"},
+	{route: "POST /followups/mail-address", body: "address=&language=en",
+		own: "303 403 303 303 303 403 403 403 403 403 403 403"},
 
 	// Stand-ins here (web/demoidp): demo mode's own provider, outside
 	// Homeward's sessions; these rows show only that the HTTP layer lets
@@ -316,6 +483,96 @@ var authzMatrix = []matrixRow{
 		own:     "401 200 403 403 403 403 403 403 403 403 200 403",
 		other:   "401 404 403 403 403 403 403 403 403 403 404 403",
 		unknown: "401 404 403 403 403 403 403 403 403 403 404 403"},
+	// A case's services (care.go), from docs/permissions.md, the parts as
+	// on the pages above. A case the caller may not see is 404; a part of
+	// a case it sees but may not use is 403 for a list or a new entry and
+	// 404 for one entry (an entry of a hidden part is not found). Group
+	// activities are the support part's whole feature: its readers list
+	// them, its writers hold them (403 for the others); attendance is
+	// written on the caller's case ({case}).
+	{route: "GET /api/v1/cases/:id/psychological", kind: "case",
+		own:     "401 404 403 403 200 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/cases/:id/psychological", kind: "assessed case", body: `{"kind":"session","date":"2024-02-01","duration_minutes":50,"notes":"matrix"}`,
+		own:     "401 404 403 403 201 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "GET /api/v1/cases/:id/medical", kind: "case",
+		own:     "401 404 403 403 200 200 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/cases/:id/medical", kind: "case", body: `{"kind":"visit","date":"2024-02-01","place":"in_house","notes":"matrix"}`,
+		own:     "401 404 403 403 403 201 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "GET /api/v1/cases/:id/legal", kind: "case",
+		own:     "401 404 200 403 403 403 200 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/cases/:id/legal", kind: "case", body: `{"kind":"proceeding","date":"2024-02-01","step":"hearing","court":"matrix"}`,
+		own:     "401 404 403 403 403 403 201 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "GET /api/v1/cases/:id/education", kind: "case",
+		own:     "401 404 200 200 200 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/cases/:id/education", kind: "case", body: `{"kind":"literacy","date":"2024-02-01","level":"basic"}`,
+		own:     "401 404 201 201 403 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "GET /api/v1/cases/:id/training", kind: "case",
+		own:     "401 404 200 200 200 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/cases/:id/training", kind: "case", body: `{"kind":"training","date":"2024-01-08","trade":"Sewing","provider":"matrix","provider_approved":true,"end_on":"2024-08-08"}`,
+		own:     "401 404 201 201 403 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "GET /api/v1/care-entries/:id", kind: "care entry",
+		own:     "401 404 404 404 200 200 404 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "PUT /api/v1/care-entries/:id", kind: "care entry", body: `{"date":"2024-01-21","place":"in_house","notes":"matrix"}`,
+		own:     "401 404 404 404 403 200 404 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "GET /api/v1/cases/:id/support-plans", kind: "case",
+		own:     "401 404 200 200 200 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/cases/:id/support-plans", kind: "case", body: `{"spl_Type":"Livelihood","spl_Objectives":"matrix"}`,
+		own:     "401 404 201 201 403 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "GET /api/v1/support-plans/:id", kind: "support plan",
+		own:     "401 404 200 200 200 404 404 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "PATCH /api/v1/support-plans/:id", kind: "support plan", body: `{"spl_ActionPlan":"matrix"}`,
+		own:     "401 404 200 200 403 404 404 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/support-plans/:id/progress", kind: "support plan", body: `{"date":"2024-02-01","status":"in_progress","note":"matrix"}`,
+		own:     "401 404 201 201 403 404 404 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "GET /api/v1/cases/:id/activities", kind: "case",
+		own:     "401 404 200 200 200 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "GET /api/v1/activities", own: "401 403 200 200 200 403 403 403 403 403 403 403"},
+	{route: "POST /api/v1/activities", body: `{"type":"dance","date":"2024-02-01","topic":"matrix"}`,
+		own: "401 403 201 201 403 403 403 403 403 403 403 403"},
+	{route: "GET /api/v1/activities/:id", kind: "activity",
+		own:     "401 403 200 200 200 403 403 403 403 403 403 403",
+		other:   "401 403 404 404 404 403 403 403 403 403 403 403",
+		unknown: "401 403 404 404 404 403 403 403 403 403 403 403"},
+	{route: "POST /api/v1/activities/:id/attendance", kind: "activity", body: `{"case_id":"{case}","attended":true}`,
+		own:     "401 404 200 200 403 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 403 403 403 404 404 404 404 403",
+		unknown: "401 404 404 404 403 403 403 404 404 404 404 403"},
 	// Anonymised statistics: tenant_admin, case_manager, outreach_worker,
 	// finance_officer, auditor R; the platform operator R, all
 	// organisations summed.
@@ -325,6 +582,166 @@ var authzMatrix = []matrixRow{
 	{route: "GET /api/v1/settings/retention", own: "401 200 403 403 403 403 403 403 403 403 200 403"},
 	{route: "PUT /api/v1/settings/retention", body: `{"years":10}`, own: "401 200 403 403 403 403 403 403 403 403 403 403"},
 	{route: "GET /api/v1/settings/retention/due", own: "401 200 403 403 403 403 403 403 403 403 200 403"},
+
+	// Reintegration and follow-up (followup.go), from docs/permissions.md
+	// "reintegration, follow-up visits": case_manager RW, social_worker RW
+	// own, counsellor R own. A case the caller may not see is 404; a
+	// visible case whose follow-up it may not use (the assigned medical
+	// officer and lawyer) is 403, and a visit of it 404 (an entry of a
+	// hidden part). The lists are a whole feature: 403 for roles that
+	// follow up no case. Closing also writes the core (case_manager,
+	// social_worker own). The schedule is an organisation setting: tenant
+	// admin RW, auditor R. The kinds: followup_matrix_test.go.
+	{route: "GET /api/v1/cases/:id/reintegration", kind: "reintegrated case",
+		own:     "401 404 200 200 200 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/cases/:id/reintegration", kind: "shelter case",
+		body:    `{"destination":"family","date":"2025-01-10","place":"matrix"}`,
+		own:     "401 404 201 201 403 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "GET /api/v1/cases/:id/visits", kind: "reintegrated case",
+		own:     "401 404 200 200 200 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/cases/:id/followup/close", kind: "closing case", body: `{"reason":"matrix"}`,
+		own:     "401 404 200 200 403 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "GET /api/v1/visits/:id", kind: "visit",
+		own:     "401 404 200 200 200 404 404 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/visits/:id/done", kind: "visit", body: `{"visited_on":"2025-02-10","notes":"matrix"}`,
+		own:     "401 404 200 200 403 404 404 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/visits/:id/missed", kind: "visit", body: `{"notes":"matrix"}`,
+		own:     "401 404 200 200 403 404 404 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "GET /api/v1/followups/overdue", own: "401 403 200 200 200 403 403 403 403 403 403 403"},
+	{route: "GET /api/v1/followups/due", own: "401 403 200 200 200 403 403 403 403 403 403 403"},
+	{route: "GET /api/v1/followups/mail-address", own: "401 403 200 200 200 403 403 403 403 403 403 403"},
+	{route: "PUT /api/v1/followups/mail-address", body: `{"address":"","language":"en"}`,
+		own: "401 403 200 200 200 403 403 403 403 403 403 403"},
+	{route: "GET /api/v1/settings/followup", own: "401 200 403 403 403 403 403 403 403 403 200 403"},
+	{route: "PUT /api/v1/settings/followup", body: `{"monthly_months":6,"then_every_months":3,"years":3,"remind_days_before":7}`,
+		own: "401 200 403 403 403 403 403 403 403 403 403 403"},
+	// The starter kit (kits.go): the case's kit part, case_manager W / A,
+	// social_worker W own; the other readers of the case see no kit part
+	// (the case's list 403, a kit 404); approving and rejecting need
+	// kit.approve (case_manager: 403 for the others) and a second person.
+	// The limit is an organisation setting: tenant_admin RW, auditor R.
+	{route: "GET /api/v1/cases/:id/kits", kind: "case",
+		own:     "401 404 200 200 403 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/cases/:id/kits", kind: "case",
+		body:    `{"business_plan":"Matrix","items":[{"description":"Chair","quantity":2,"unit_cost_minor":4550,"currency":"USD"}]}`,
+		own:     "401 404 201 201 403 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "GET /api/v1/kits/:id", kind: "kit",
+		own:     "401 404 200 200 404 404 404 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "PUT /api/v1/kits/:id", kind: "fresh kit",
+		body:    `{"business_plan":"Matrix","items":[{"description":"Chair","quantity":2,"unit_cost_minor":4550,"currency":"USD"}]}`,
+		own:     "401 404 200 200 404 404 404 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/kits/:id/approve", kind: "fresh kit",
+		own:     "401 403 200 403 403 403 403 403 403 403 403 403",
+		other:   "401 403 404 403 403 403 403 403 403 403 403 403",
+		unknown: "401 403 404 403 403 403 403 403 403 403 403 403"},
+	{route: "POST /api/v1/kits/:id/reject", kind: "fresh kit", body: `{"reason":"matrix"}`,
+		own:     "401 403 200 403 403 403 403 403 403 403 403 403",
+		other:   "401 403 404 403 403 403 403 403 403 403 403 403",
+		unknown: "401 403 404 403 403 403 403 403 403 403 403 403"},
+	{route: "POST /api/v1/kits/:id/disburse", kind: "approved kit", body: `{"disbursed_on":"2024-06-01","spent_minor":[6400000,8800]}`,
+		own:     "401 404 200 200 404 404 404 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/kits/:id/handover", kind: "disbursed kit",
+		body:    `{"handed_over_on":"2024-06-02","place":"Matrix","received_confirmed":true,"note":"matrix"}`,
+		own:     "401 404 200 200 404 404 404 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "GET /api/v1/settings/kit-limit", own: "401 200 403 403 403 403 403 403 403 403 200 403"},
+	{route: "PUT /api/v1/settings/kit-limit", body: `{"usd_cents":50000}`, own: "401 200 403 403 403 403 403 403 403 403 403 403"},
+	// Shelters (shelters.go): tenant_admin, case_manager RW;
+	// social_worker, counsellor, medical_officer R; the others 403 (a
+	// whole feature); another organisation's shelter 404 to its readers.
+	{route: "GET /api/v1/shelters", own: "401 200 200 200 200 200 403 403 403 403 403 403"},
+	{route: "POST /api/v1/shelters", body: `{"name":"Matrix shelter","province":"Vientiane Capital","district":"Chanthabouly","capacity":20}`,
+		own: "401 201 201 403 403 403 403 403 403 403 403 403"},
+	{route: "GET /api/v1/shelters/:id", kind: "shelter",
+		own:     "401 200 200 200 200 200 403 403 403 403 403 403",
+		other:   "401 404 404 404 404 404 403 403 403 403 403 403",
+		unknown: "401 404 404 404 404 404 403 403 403 403 403 403"},
+	{route: "PATCH /api/v1/shelters/:id", kind: "shelter", body: `{"capacity":500}`,
+		own:     "401 200 200 403 403 403 403 403 403 403 403 403",
+		other:   "401 404 404 403 403 403 403 403 403 403 403 403",
+		unknown: "401 404 404 403 403 403 403 403 403 403 403 403"},
+	{route: "GET /api/v1/shelters/:id/waiting-list", kind: "shelter",
+		own:     "401 200 200 200 200 200 403 403 403 403 403 403",
+		other:   "401 404 404 404 404 404 403 403 403 403 403 403",
+		unknown: "401 404 404 404 404 404 403 403 403 403 403 403"},
+	// A case's admission is part of its core: its readers read it
+	// (case_manager, and social_worker, counsellor, medical_officer,
+	// lawyer on their own cases), its writers record (case_manager,
+	// social_worker own); a case the caller may not see 404.
+	{route: "GET /api/v1/cases/:id/admission", kind: "case",
+		own:     "401 404 200 200 200 200 200 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	// Each side accepts once: a new case each own call.
+	{route: "POST /api/v1/cases/:id/admission/acceptances", kind: "fresh case", body: `{"accepted_by":"girl","accepted_on":"2024-01-15"}`,
+		own:     "401 404 200 200 403 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/cases/:id/admission/admit", kind: "admissible case",
+		body:    `{"shelter_id":"{shelter}","referral_source":"police","admitted_on":"2024-02-01"}`,
+		own:     "401 404 200 200 403 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/cases/:id/admission/waiting/cancel", kind: "waiting case",
+		own:     "401 404 200 200 403 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/cases/:id/admission/transfer", kind: "placed case", body: `{"shelter_id":"{shelter_b}","transferred_on":"2024-03-01"}`,
+		own:     "401 404 200 200 403 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/cases/:id/admission/discharge", kind: "placed case", body: `{"discharged_on":"2024-03-01","reason":"reintegrated"}`,
+		own:     "401 404 200 200 403 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	// The documents of a case: by the document's part ("documents: by the
+	// document's field group"). Listing: whoever sees the case (each
+	// document of a part it reads). Adding to support: case_manager W,
+	// social_worker W own; the other readers of the case 403. The medical
+	// document: the medical officer RW own, the counsellor R own (its
+	// deletion 403); to everyone else, the case manager included, it does
+	// not exist (404).
+	{route: "GET /api/v1/cases/:id/documents", kind: "case",
+		own:     "401 404 200 200 200 200 200 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "POST /api/v1/cases/:id/documents", kind: "case", body: "{document:support}",
+		own:     "401 404 201 201 403 403 403 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "GET /api/v1/documents/:id", kind: "document",
+		own:     "401 404 404 404 200 200 404 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
+	{route: "DELETE /api/v1/documents/:id", kind: "fresh document",
+		own:     "401 404 404 404 403 204 404 404 404 404 404 403",
+		other:   "401 404 404 404 404 404 404 404 404 404 404 403",
+		unknown: "401 404 404 404 404 404 404 404 404 404 404 403"},
 }
 
 // matrixColumns are the callers, in the order of the statuses.
@@ -364,6 +781,25 @@ func matrixTarget(t *testing.T, kind, scope string, own, other *testOrg) string 
 			return o.cases.newErasure(t).String()
 		}
 		return o.cases.erasureID.String()
+	case "document":
+		return o.cases.documentID.String()
+	case "fresh document":
+		if scope == "own" {
+			return o.cases.newDocument(t, "").String()
+		}
+		return o.cases.documentID.String()
+	}
+	if id, ok := shelterTarget(t, kind, scope, o); ok {
+		return id
+	}
+	if id, ok := kitTarget(t, kind, scope, o); ok {
+		return id
+	}
+	if id, ok := followUpTarget(t, kind, scope, o); ok {
+		return id
+	}
+	if id, ok := careTarget(t, kind, o); ok {
+		return id
 	}
 	t.Fatalf("matrix: unknown kind %s", kind)
 	return ""
@@ -372,12 +808,15 @@ func matrixTarget(t *testing.T, kind, scope string, own, other *testOrg) string 
 // orgCases are the case records of an organisation that the matrix's
 // callers act on (the kinds "case" and "erasure").
 type orgCases struct {
-	service   *cases.Service
-	caseID    uuid.UUID       // owned by no one, assigned to assigned
-	assigned  []uuid.UUID     // the social worker, counsellor, medical officer and lawyer
-	erasureID uuid.UUID       // an open request, never decided
-	manager   context.Context // the case manager
-	requester context.Context // another case manager, who asks for the erasures
+	service    *cases.Service
+	caseID     uuid.UUID   // owned by no one, assigned to assigned
+	assigned   []uuid.UUID // the social worker, counsellor, medical officer and lawyer
+	erasureID  uuid.UUID   // an open request, never decided
+	documents  *casedocs.Service
+	medical    context.Context // the medical officer, who adds the medical documents
+	documentID uuid.UUID       // a medical document of the case, the canary its name and content
+	manager    context.Context // the case manager
+	requester  context.Context // another case manager, who asks for the erasures
 }
 
 // withCases makes the organisation's case records for the matrix.
@@ -408,7 +847,23 @@ func (o *testOrg) withCases(t *testing.T, s *tenants.Store) {
 		t.Fatalf("matrix case: comment: %v", err)
 	}
 	oc.erasureID = oc.newErasure(t)
+	oc.documents = casedocs.New(s, matrixDocuments, tenants.DocumentLimits{})
+	oc.medical = as(o.members[tenants.RoleMedicalOfficer])
+	oc.documentID = oc.newDocument(t, o.canary)
 	o.cases = oc
+}
+
+// newDocument adds a medical document (named and holding text, else
+// "matrix") to the matrix's case, as the medical officer.
+func (oc *orgCases) newDocument(t *testing.T, text string) uuid.UUID {
+	t.Helper()
+	text = cmp.Or(text, "matrix")
+	doc, err := oc.documents.Add(oc.medical, oc.caseID, casedocs.NewDocument{Part: tenants.FieldGroupMedical,
+		Filename: text + ".txt", Content: strings.NewReader(text)})
+	if err != nil {
+		t.Fatalf("matrix document: %v", err)
+	}
+	return doc.ID
 }
 
 // newCase opens a case as the case manager, with values besides a first
@@ -441,15 +896,27 @@ func (oc *orgCases) newErasure(t *testing.T) uuid.UUID {
 	return e.ID
 }
 
+// matrixBoundary separates the parts of a matrix row's multipart body.
+const matrixBoundary = "matrix-boundary"
+
+// matrixUpload is an upload form ({document:PART} in a row's body): a
+// small text file for part.
+func matrixUpload(part string) string {
+	return "--" + matrixBoundary + "\r\nContent-Disposition: form-data; name=\"part\"\r\n\r\n" + part + "\r\n" +
+		"--" + matrixBoundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"plan.txt\"\r\n" +
+		"Content-Type: text/plain\r\n\r\nA support plan.\r\n--" + matrixBoundary + "--\r\n"
+}
+
 // matrixBody is a row's body as the caller's organisation sends it.
 func matrixBody(body string, o *testOrg) string {
-	assigned := "[]"
+	body = matrixShelterBody(body, o)
+	assigned, caseID := "[]", ""
 	if o.cases != nil {
 		b, _ := json.Marshal(o.cases.assigned)
-		assigned = string(b)
+		assigned, caseID = string(b), o.cases.caseID.String()
 	}
-	return strings.NewReplacer("{idp}", o.idpBody, "{idpform}", idpForm(o), "{assigned}", assigned,
-		"{expires}", time.Now().Add(30*24*time.Hour).UTC().Format(time.RFC3339)).Replace(body)
+	return strings.NewReplacer("{document:support}", matrixUpload(tenants.CaseSupport), "{idp}", o.idpBody, "{idpform}", idpForm(o), "{assigned}", assigned,
+		"{case}", caseID, "{expires}", time.Now().Add(30*24*time.Hour).UTC().Format(time.RFC3339)).Replace(body)
 }
 
 // wildcards fills the non-id parameters of a route path (:file: the
@@ -504,6 +971,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	a, b := newTestOrg(t, s, newTestProvider(t, 0)), newTestOrg(t, s, newTestProvider(t, 1))
 	a.withCases(t, s)
 	b.withCases(t, s)
+	a.withShelters(t, s)
+	b.withShelters(t, s)
+	a.withKits(t, s)
+	b.withKits(t, s)
 	operatorToken := platformToken(t, s)
 	app := authServerWith(t, s, func(cfg *homeward.Config) Pages { return realPages(t, s, cfg) })
 	doc := mustLoadOpenAPI(t, openAPIDocument)

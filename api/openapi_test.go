@@ -66,6 +66,8 @@ func (p stubPages) CreateAPIToken(c *fiber.Ctx) error       { return p.page(c) }
 func (p stubPages) RevokeAPIToken(c *fiber.Ctx) error       { return p.form(c) }
 func (p stubPages) IdentityProvider(c *fiber.Ctx) error     { return p.page(c) }
 func (p stubPages) SaveIdentityProvider(c *fiber.Ctx) error { return p.form(c) }
+func (p stubPages) Retention(c *fiber.Ctx) error            { return p.page(c) }
+func (p stubPages) SaveRetention(c *fiber.Ctx) error        { return p.form(c) }
 func (p stubPages) Cases(c *fiber.Ctx) error                { return p.page(c) }
 func (p stubPages) NewCase(c *fiber.Ctx) error              { return p.page(c) }
 func (p stubPages) CreateCase(c *fiber.Ctx) error           { return p.form(c) }
@@ -80,7 +82,39 @@ func (p stubPages) AddCaseComment(c *fiber.Ctx) error       { return p.form(c) }
 func (p stubPages) RecordCaseConsent(c *fiber.Ctx) error    { return p.form(c) }
 func (p stubPages) WithdrawCaseConsent(c *fiber.Ctx) error  { return p.form(c) }
 func (p stubPages) RequestCaseErasure(c *fiber.Ctx) error   { return p.form(c) }
+func (p stubPages) CaseDocuments(c *fiber.Ctx) error        { return p.page(c) }
+func (p stubPages) AddCaseDocument(c *fiber.Ctx) error      { return p.form(c) }
+func (p stubPages) Shelters(c *fiber.Ctx) error             { return p.page(c) }
+func (p stubPages) CreateShelter(c *fiber.Ctx) error        { return p.form(c) }
+func (p stubPages) UpdateShelter(c *fiber.Ctx) error        { return p.form(c) }
+func (p stubPages) Admission(c *fiber.Ctx) error            { return p.page(c) }
+func (p stubPages) RecordAcceptance(c *fiber.Ctx) error     { return p.form(c) }
+func (p stubPages) AdmitCase(c *fiber.Ctx) error            { return p.form(c) }
+func (p stubPages) CancelWaiting(c *fiber.Ctx) error        { return p.form(c) }
+func (p stubPages) TransferCase(c *fiber.Ctx) error         { return p.form(c) }
+func (p stubPages) DischargeCase(c *fiber.Ctx) error        { return p.form(c) }
+func (p stubPages) Kits(c *fiber.Ctx) error                 { return p.page(c) }
+func (p stubPages) RequestKit(c *fiber.Ctx) error           { return p.form(c) }
+func (p stubPages) ApproveKit(c *fiber.Ctx) error           { return p.form(c) }
+func (p stubPages) RejectKit(c *fiber.Ctx) error            { return p.form(c) }
+func (p stubPages) DisburseKit(c *fiber.Ctx) error          { return p.form(c) }
+func (p stubPages) HandOverKit(c *fiber.Ctx) error          { return p.form(c) }
+func (p stubPages) Psychological(c *fiber.Ctx) error        { return p.page(c) }
+func (p stubPages) SavePsychological(c *fiber.Ctx) error    { return p.form(c) }
+func (p stubPages) Medical(c *fiber.Ctx) error              { return p.page(c) }
+func (p stubPages) SaveMedical(c *fiber.Ctx) error          { return p.form(c) }
+func (p stubPages) Legal(c *fiber.Ctx) error                { return p.page(c) }
+func (p stubPages) SaveLegal(c *fiber.Ctx) error            { return p.form(c) }
+func (p stubPages) Support(c *fiber.Ctx) error              { return p.page(c) }
+func (p stubPages) SaveSupport(c *fiber.Ctx) error          { return p.form(c) }
 func (p stubPages) Asset(c *fiber.Ctx) error                { return p.page(c) }
+
+func (p stubPages) FollowUp(c *fiber.Ctx) error                { return p.page(c) }
+func (p stubPages) Reintegrate(c *fiber.Ctx) error             { return p.form(c) }
+func (p stubPages) CloseFollowUp(c *fiber.Ctx) error           { return p.form(c) }
+func (p stubPages) FollowUps(c *fiber.Ctx) error               { return p.page(c) }
+func (p stubPages) RecordVisit(c *fiber.Ctx) error             { return p.form(c) }
+func (p stubPages) SaveFollowUpMailAddress(c *fiber.Ctx) error { return p.form(c) }
 
 // SignInChooser draws the plain chooser, as without pages.
 func (stubPages) SignInChooser(c *fiber.Ctx, ch Chooser) error { return renderChooser(c, nil, ch) }

@@ -35,6 +35,8 @@ func TestOperatorSessionFollowsTheMatrix(t *testing.T) {
 	a, b := newTestOrg(t, s, newTestProvider(t, 0)), newTestOrg(t, s, newTestProvider(t, 1))
 	a.withCases(t, s)
 	b.withCases(t, s)
+	a.withKits(t, s)
+	b.withKits(t, s)
 	const issuer = "https://operators.example.org"
 	app := operatorSessionServer(t, s, issuer)
 	id, sess, _, err := s.StartOperatorSession(context.Background(), issuer, "operator-"+uuid.NewString(), "", time.Now())

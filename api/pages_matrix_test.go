@@ -1,10 +1,18 @@
 package api_test
 
 import (
+	"gocloud.dev/blob/memblob"
+
 	homeward "github.com/afesip/homeward"
 	"github.com/afesip/homeward/api"
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/tenants/care"
+	"github.com/afesip/homeward/tenants/casedocs"
 	"github.com/afesip/homeward/tenants/cases"
+	"github.com/afesip/homeward/tenants/dashboard"
+	"github.com/afesip/homeward/tenants/followup"
+	"github.com/afesip/homeward/tenants/kits"
+	"github.com/afesip/homeward/tenants/shelters"
 	"github.com/afesip/homeward/web/pages"
 )
 
@@ -13,6 +21,8 @@ import (
 func init() {
 	api.PagesForMatrix = func(s *tenants.Store, cfg *homeward.Config) (api.Pages, error) {
 		return pages.New(pages.Deps{Config: cfg, Notifications: s, Settings: pages.TenantSettings{Store: s},
-			Memberships: pages.StoreMemberships{Store: s}, LocaleSaver: s, Administration: s, Cases: cases.New(s)})
+			Memberships: pages.StoreMemberships{Store: s}, LocaleSaver: s, Administration: s, Cases: cases.New(s), FollowUp: followup.New(s), Shelters: shelters.New(s), Kits: kits.New(s),
+			CaseDocuments: casedocs.New(s, memblob.OpenBucket(nil), tenants.DocumentLimits{}), Dashboard: dashboard.New(s),
+			Care: care.New(s)})
 	}
 }

@@ -8,7 +8,12 @@ import (
 
 	homeward "github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/tenants/care"
+	"github.com/afesip/homeward/tenants/casedocs"
 	"github.com/afesip/homeward/tenants/cases"
+	"github.com/afesip/homeward/tenants/followup"
+	"github.com/afesip/homeward/tenants/kits"
+	"github.com/afesip/homeward/tenants/shelters"
 )
 
 // routes lists every route and middleware. Fiber runs them in the order they
@@ -79,8 +84,9 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	// their address and are cached for a year (they replace no-store).
 	// Forms post with the session's CSRF token and answer 303 to the page
 	// (a new API token: 200, the page that shows it once). The settings
-	// pages are sign-in's members, API tokens and identity provider; the
-	// domain authorizes each (tenant admins change, auditors read).
+	// pages are sign-in's members, API tokens and identity provider, and
+	// the case files' retention rule; the domain authorizes each (tenant
+	// admins change, auditors read).
 	if deps.Pages != nil {
 		compressed := compress.New(compress.Config{Level: compress.LevelDefault})
 		app.Get("/", compressed, deps.Pages.Home)
@@ -96,6 +102,8 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 		app.Post("/settings/api-tokens/:id/revoke", compressed, deps.Pages.RevokeAPIToken)
 		app.Get("/settings/identity-provider", compressed, deps.Pages.IdentityProvider)
 		app.Post("/settings/identity-provider", compressed, auth.providersChangedAfter, deps.Pages.SaveIdentityProvider)
+		app.Get("/settings/retention", compressed, deps.Pages.Retention)
+		app.Post("/settings/retention", compressed, deps.Pages.SaveRetention)
 		// The case files (web/pages/cases.go): the domain authorizes each
 		// read and write and leaves out the parts a member may not see.
 		// /cases/new and /cases/erasures come before /cases/:id.
@@ -113,6 +121,50 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 		app.Post("/cases/:id/consent", compressed, deps.Pages.RecordCaseConsent)
 		app.Post("/cases/:id/consent/:purpose/withdraw", compressed, deps.Pages.WithdrawCaseConsent)
 		app.Post("/cases/:id/erasure", compressed, deps.Pages.RequestCaseErasure)
+		app.Get("/cases/:id/documents", compressed, deps.Pages.CaseDocuments)
+		app.Post("/cases/:id/documents", compressed, deps.Pages.AddCaseDocument)
+		// Shelters and admission (web/pages/shelters.go): the shelters
+		// service authorizes each (shelters.read/.write; the case's core).
+		app.Get("/shelters", compressed, deps.Pages.Shelters)
+		app.Post("/shelters", compressed, deps.Pages.CreateShelter)
+		app.Post("/shelters/:id", compressed, deps.Pages.UpdateShelter)
+		app.Get("/cases/:id/admission", compressed, deps.Pages.Admission)
+		app.Post("/cases/:id/admission/acceptances", compressed, deps.Pages.RecordAcceptance)
+		app.Post("/cases/:id/admission/admit", compressed, deps.Pages.AdmitCase)
+		app.Post("/cases/:id/admission/waiting/cancel", compressed, deps.Pages.CancelWaiting)
+		app.Post("/cases/:id/admission/transfer", compressed, deps.Pages.TransferCase)
+		app.Post("/cases/:id/admission/discharge", compressed, deps.Pages.DischargeCase)
+		// The starter kit (web/pages/kits.go): a case's requests and their
+		// forms; the decisions and records post to /cases/kits/:id/... (the
+		// kit service authorizes each: the case's kit part, kit.approve).
+		app.Get("/cases/:id/kit", compressed, deps.Pages.Kits)
+		app.Post("/cases/:id/kit", compressed, deps.Pages.RequestKit)
+		app.Post("/cases/kits/:id/approve", compressed, deps.Pages.ApproveKit)
+		app.Post("/cases/kits/:id/reject", compressed, deps.Pages.RejectKit)
+		app.Post("/cases/kits/:id/disburse", compressed, deps.Pages.DisburseKit)
+		app.Post("/cases/kits/:id/handover", compressed, deps.Pages.HandOverKit)
+		// A case's services, one page per part (web/pages/care.go): the
+		// entries and their forms; the support page also holds the support
+		// plans and the group activities attended. The care service
+		// authorizes each by the case's part.
+		app.Get("/cases/:id/psychological", compressed, deps.Pages.Psychological)
+		app.Post("/cases/:id/psychological", compressed, deps.Pages.SavePsychological)
+		app.Get("/cases/:id/medical", compressed, deps.Pages.Medical)
+		app.Post("/cases/:id/medical", compressed, deps.Pages.SaveMedical)
+		app.Get("/cases/:id/legal", compressed, deps.Pages.Legal)
+		app.Post("/cases/:id/legal", compressed, deps.Pages.SaveLegal)
+		app.Get("/cases/:id/support", compressed, deps.Pages.Support)
+		app.Post("/cases/:id/support", compressed, deps.Pages.SaveSupport)
+		// Reintegration and follow-up (web/pages/followup.go): a case's
+		// reintegration form, schedule, visit forms and closing; the
+		// organisation's overdue and due visits. The follow-up service
+		// authorizes each (the case's followup part).
+		app.Get("/cases/:id/followup", compressed, deps.Pages.FollowUp)
+		app.Post("/cases/:id/followup/reintegration", compressed, deps.Pages.Reintegrate)
+		app.Post("/cases/:id/followup/close", compressed, deps.Pages.CloseFollowUp)
+		app.Get("/followups", compressed, deps.Pages.FollowUps)
+		app.Post("/followups/visits/:id", compressed, deps.Pages.RecordVisit)
+		app.Post("/followups/mail-address", compressed, deps.Pages.SaveFollowUpMailAddress)
 		app.Get("/static/:file", compressed, deps.Pages.Asset)
 	}
 
@@ -159,6 +211,91 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	v1.Get("/settings/retention", files.getRetention)
 	v1.Put("/settings/retention", files.putRetention)
 	v1.Get("/settings/retention/due", files.retentionDue)
+	// A case's services (care.go): its entries per section, each
+	// section's part deciding who may see and add them; support plans and
+	// their progress; group activities and each case's attendance. The
+	// care service authorizes each.
+	services := &careServices{care: care.New(deps.Store)}
+	v1.Get("/cases/:id/psychological", services.listEntries(care.SectionPsychological))
+	v1.Post("/cases/:id/psychological", services.addEntry(care.SectionPsychological))
+	v1.Get("/cases/:id/medical", services.listEntries(care.SectionMedical))
+	v1.Post("/cases/:id/medical", services.addEntry(care.SectionMedical))
+	v1.Get("/cases/:id/legal", services.listEntries(care.SectionLegal))
+	v1.Post("/cases/:id/legal", services.addEntry(care.SectionLegal))
+	v1.Get("/cases/:id/education", services.listEntries(care.SectionEducation))
+	v1.Post("/cases/:id/education", services.addEntry(care.SectionEducation))
+	v1.Get("/cases/:id/training", services.listEntries(care.SectionTraining))
+	v1.Post("/cases/:id/training", services.addEntry(care.SectionTraining))
+	v1.Get("/care-entries/:id", services.getEntry)
+	v1.Put("/care-entries/:id", services.updateEntry)
+	v1.Get("/cases/:id/support-plans", services.listPlans)
+	v1.Post("/cases/:id/support-plans", services.addPlan)
+	v1.Get("/support-plans/:id", services.getPlan)
+	v1.Patch("/support-plans/:id", services.updatePlan)
+	v1.Post("/support-plans/:id/progress", services.addProgress)
+	v1.Get("/cases/:id/activities", services.caseActivities)
+	v1.Get("/activities", services.listActivities)
+	v1.Post("/activities", services.createActivity)
+	v1.Get("/activities/:id", services.getActivity)
+	v1.Post("/activities/:id/attendance", services.setAttendance)
+	// The starter kit (kits.go): a case's kit requests, their approval by
+	// a second person, rejection, disbursement and hand-over, and the
+	// organisation's limit. The kit service authorizes each.
+	starter := &kitRequests{kits: kits.New(deps.Store)}
+	v1.Get("/cases/:id/kits", starter.listKits)
+	v1.Post("/cases/:id/kits", starter.requestKit)
+	v1.Get("/kits/:id", starter.getKit)
+	v1.Put("/kits/:id", starter.changeKit)
+	v1.Post("/kits/:id/approve", starter.approveKit)
+	v1.Post("/kits/:id/reject", starter.rejectKit)
+	v1.Post("/kits/:id/disburse", starter.disburseKit)
+	v1.Post("/kits/:id/handover", starter.handOverKit)
+	v1.Get("/settings/kit-limit", starter.getLimit)
+	v1.Put("/settings/kit-limit", starter.putLimit)
+	// The documents of a case (casedocs.go): added to a part of the case
+	// and optionally to one of its entries; each is read and changed as
+	// its part is (tenants/casedocs authorizes and audits).
+	documents := &caseDocuments{}
+	if deps.Documents != nil {
+		documents.docs = casedocs.New(deps.Store, deps.Documents, tenants.DocumentLimits{})
+	}
+	v1.Get("/cases/:id/documents", documents.list)
+	v1.Post("/cases/:id/documents", documents.upload)
+	v1.Get("/documents/:id", documents.download)
+	v1.Delete("/documents/:id", documents.remove)
+	// Shelters and the admission of a case (shelters.go): the shelters
+	// with their occupancy and waiting lists; a case's acceptances,
+	// admission (or place on a waiting list), transfers and discharge.
+	housing := &shelterAdmissions{shelters: shelters.New(deps.Store)}
+	v1.Get("/shelters", housing.listShelters)
+	v1.Post("/shelters", housing.createShelter)
+	v1.Get("/shelters/:id", housing.getShelter)
+	v1.Patch("/shelters/:id", housing.updateShelter)
+	v1.Get("/shelters/:id/waiting-list", housing.waitingList)
+	v1.Get("/cases/:id/admission", housing.getAdmission)
+	v1.Post("/cases/:id/admission/acceptances", housing.recordAcceptance)
+	v1.Post("/cases/:id/admission/admit", housing.admit)
+	v1.Post("/cases/:id/admission/waiting/cancel", housing.cancelWaiting)
+	v1.Post("/cases/:id/admission/transfer", housing.transfer)
+	v1.Post("/cases/:id/admission/discharge", housing.discharge)
+	// Reintegration and follow-up (followup.go): a case's reintegration,
+	// its visits and their records, the end of its follow-up; the
+	// organisation's overdue and due visits; a member's reminder address;
+	// the organisation's schedule. The follow-up service authorizes each.
+	follow := &followUps{svc: followup.New(deps.Store)}
+	v1.Get("/cases/:id/reintegration", follow.getReintegration)
+	v1.Post("/cases/:id/reintegration", follow.reintegrate)
+	v1.Get("/cases/:id/visits", follow.listVisits)
+	v1.Post("/cases/:id/followup/close", follow.close)
+	v1.Get("/visits/:id", follow.getVisit)
+	v1.Post("/visits/:id/done", follow.recordVisit(followup.OutcomeDone))
+	v1.Post("/visits/:id/missed", follow.recordVisit(followup.OutcomeMissed))
+	v1.Get("/followups/overdue", follow.dueList(false))
+	v1.Get("/followups/due", follow.dueList(true))
+	v1.Get("/followups/mail-address", follow.getMailAddress)
+	v1.Put("/followups/mail-address", follow.putMailAddress)
+	v1.Get("/settings/followup", follow.getSchedule)
+	v1.Put("/settings/followup", follow.putSchedule)
 	if testRoutes != nil {
 		testRoutes(v1)
 	}

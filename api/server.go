@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"gocloud.dev/blob"
 
 	homeward "github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
@@ -56,6 +57,8 @@ type Pages interface {
 	RevokeAPIToken(c *fiber.Ctx) error       // POST /settings/api-tokens/:id/revoke
 	IdentityProvider(c *fiber.Ctx) error     // GET /settings/identity-provider
 	SaveIdentityProvider(c *fiber.Ctx) error // POST /settings/identity-provider
+	Retention(c *fiber.Ctx) error            // GET /settings/retention: closed cases' retention, and those due
+	SaveRetention(c *fiber.Ctx) error        // POST /settings/retention
 	Cases(c *fiber.Ctx) error                // GET /cases: the list and its search
 	NewCase(c *fiber.Ctx) error              // GET /cases/new: the intake form
 	CreateCase(c *fiber.Ctx) error           // POST /cases
@@ -70,7 +73,44 @@ type Pages interface {
 	RecordCaseConsent(c *fiber.Ctx) error    // POST /cases/:id/consent
 	WithdrawCaseConsent(c *fiber.Ctx) error  // POST /cases/:id/consent/:purpose/withdraw
 	RequestCaseErasure(c *fiber.Ctx) error   // POST /cases/:id/erasure
+	CaseDocuments(c *fiber.Ctx) error        // GET /cases/:id/documents: per visible part, and the upload form
+	AddCaseDocument(c *fiber.Ctx) error      // POST /cases/:id/documents (multipart)
+	Psychological(c *fiber.Ctx) error        // GET /cases/:id/psychological: assessment and sessions
+	SavePsychological(c *fiber.Ctx) error    // POST /cases/:id/psychological
+	Medical(c *fiber.Ctx) error              // GET /cases/:id/medical: visits, referrals, HIV and STI tests
+	SaveMedical(c *fiber.Ctx) error          // POST /cases/:id/medical
+	Legal(c *fiber.Ctx) error                // GET /cases/:id/legal: lawsuit wish, proceedings, lawyer, rights training
+	SaveLegal(c *fiber.Ctx) error            // POST /cases/:id/legal
+	Support(c *fiber.Ctx) error              // GET /cases/:id/support: education, training, support plans, activities
+	SaveSupport(c *fiber.Ctx) error          // POST /cases/:id/support
 	Asset(c *fiber.Ctx) error                // GET /static/:file: hashed, immutable assets
+
+	// Reintegration and follow-up (web/pages/followup.go).
+	FollowUp(c *fiber.Ctx) error                // GET /cases/:id/followup: reintegration, visits, closing
+	Reintegrate(c *fiber.Ctx) error             // POST /cases/:id/followup/reintegration
+	CloseFollowUp(c *fiber.Ctx) error           // POST /cases/:id/followup/close
+	FollowUps(c *fiber.Ctx) error               // GET /followups: overdue and due visits
+	RecordVisit(c *fiber.Ctx) error             // POST /followups/visits/:id
+	SaveFollowUpMailAddress(c *fiber.Ctx) error // POST /followups/mail-address
+
+	// Shelters and admission (web/pages/shelters.go).
+	Shelters(c *fiber.Ctx) error         // GET /shelters: occupancy, waiting lists, and the forms of writers
+	CreateShelter(c *fiber.Ctx) error    // POST /shelters
+	UpdateShelter(c *fiber.Ctx) error    // POST /shelters/:id
+	Admission(c *fiber.Ctx) error        // GET /cases/:id/admission
+	RecordAcceptance(c *fiber.Ctx) error // POST /cases/:id/admission/acceptances
+	AdmitCase(c *fiber.Ctx) error        // POST /cases/:id/admission/admit
+	CancelWaiting(c *fiber.Ctx) error    // POST /cases/:id/admission/waiting/cancel
+	TransferCase(c *fiber.Ctx) error     // POST /cases/:id/admission/transfer
+	DischargeCase(c *fiber.Ctx) error    // POST /cases/:id/admission/discharge
+
+	// The starter kit (web/pages/kits.go).
+	Kits(c *fiber.Ctx) error        // GET /cases/:id/kit: the case's kit requests and their forms
+	RequestKit(c *fiber.Ctx) error  // POST /cases/:id/kit
+	ApproveKit(c *fiber.Ctx) error  // POST /cases/kits/:id/approve (a second person)
+	RejectKit(c *fiber.Ctx) error   // POST /cases/kits/:id/reject
+	DisburseKit(c *fiber.Ctx) error // POST /cases/kits/:id/disburse
+	HandOverKit(c *fiber.Ctx) error // POST /cases/kits/:id/handover
 
 	// ErrorPage answers an error as an HTML page in the reader's language
 	// (errors.go calls it for a browser's request outside the API).
@@ -165,6 +205,11 @@ type Deps struct {
 	// no Authorization header (the sign-in's, Deps.SignIn). Nil: no
 	// sessions.
 	Sessions SessionResolver
+
+	// Documents is the document storage (HOMEWARD_BLOB_URL,
+	// tenants.OpenDocumentBucket) behind the documents of a case. Nil: those
+	// routes answer 503.
+	Documents *blob.Bucket
 
 	// Pages is the server-rendered web interface (web/pages): its routes
 	// are mounted, compressed, when it is set. May be nil (an API-only

@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -302,5 +307,247 @@ func TestBrowserCaseIntakeInLao(t *testing.T) {
 	}
 	if tab := b.Text(`.tabs a[aria-current="page"]`); !hasScript(tab, unicode.Lao) {
 		t.Errorf("the identity tab's name = %q", tab)
+	}
+}
+
+// inLanguage switches the signed-in member's pages to lang with the
+// language picker, and waits for the page to come back in it (a new
+// document: the old one is marked first, as it may be in lang already).
+func inLanguage(b *browsertest.Browser, lang string) {
+	b.Do(
+		chromedp.Evaluate[chromedp.Void](`document.documentElement.dataset.left = "yes"`),
+		chromedp.SetValue(chromedp.ID("language"), lang),
+		chromedp.Click(chromedp.ID("change-language")),
+	)
+	b.Await(`html[lang="` + lang + `"]:not([data-left])`)
+}
+
+// memberID is the membership id of a demo account of AFESIP Laos, as its
+// tenant administrator finds it on the members page (signed in as them).
+func memberID(t *testing.T, b *browsertest.Browser, base, subject string) string {
+	t.Helper()
+	b.Visit(base + "/settings/members?subject=" + subject)
+	href := browsertest.Eval[string](b, `(document.querySelector('a.ident[href^="/settings/members/"]') || {}).getAttribute?.("href") || ""`)
+	id := strings.TrimPrefix(href, "/settings/members/")
+	if len(id) != 36 {
+		t.Fatalf("no member %s on the members page (href %q)", subject, href)
+	}
+	return id
+}
+
+// pageCase is the case id in the browser's address (/cases/ID[...]).
+var pageCase = regexp.MustCompile(`/cases/([0-9a-f-]{36})`)
+
+// TestBrowserSurvivorsPath walks one girl's path through AFESIP Laos's
+// pages, as its staff would, each step in another language: the case
+// manager records the intake (Lao); both acceptances and the admission to
+// a shelter (Thai); the counsellor records the initial assessment and a
+// psychological session (Malay); the social worker requests a starter kit
+// (English) and adds the seller's quote to the case's documents; the case
+// manager, a second person, approves the kit (French); the case manager
+// records the reintegration (Lao), which schedules the follow-up visits in
+// the background; the social worker records the first visit (Thai). The
+// case manager's dashboard then counts her as reintegrated. Every page
+// reached passes axe-core and writes no console error.
+func TestBrowserSurvivorsPath(t *testing.T) {
+	b, base := servedDemo(t)
+	const (
+		manager    = "afesip-laos.case_manager"
+		social     = "afesip-laos.social_worker"
+		counsellor = "afesip-laos.counsellor"
+		admin      = "afesip-laos.tenant_admin"
+	)
+	// The case's staff: the pages have no assignment form yet, so the
+	// case manager assigns through the API, with the page's session. The
+	// tenant administrator finds who is who on the members page.
+	b.SignInDemo(base, admin)
+	socialID, counsellorID := memberID(t, b, base, social), memberID(t, b, base, counsellor)
+
+	// How many cases the dashboard counts as reintegrated, before.
+	b.SignInDemo(base, manager)
+	inLanguage(b, "en")
+	reintegrated := func() int {
+		b.Visit(base + "/")
+		n, err := strconv.Atoi(browsertest.Eval[string](b, `document.querySelectorAll("#chart-stages tbody td")[2].textContent`))
+		if err != nil {
+			t.Fatalf("the dashboard's reintegrated figure: %v", err)
+		}
+		return n
+	}
+	before := reintegrated()
+
+	// Intake, in Lao.
+	inLanguage(b, "lo")
+	b.Visit(base + "/cases/new")
+	b.Do(
+		chromedp.SendKeys(chromedp.ID("f-prs_FirstName"), "Chanthaly"),
+		chromedp.SetValue(chromedp.ID("f-prs_Birthdate"), "2008-09-14"),
+		chromedp.SetValue(chromedp.ID("f-prs_Gender"), "Feminine"),
+		chromedp.Click(chromedp.ID("consent-services-given")),
+		chromedp.SetValue(chromedp.ID("consent-services-given-by"), "girl"),
+		chromedp.SetValue(chromedp.ID("consent-services-given-on"), time.Now().Format(time.DateOnly)),
+		chromedp.SetValue(chromedp.ID("consent-services-basis"), "signed_form"),
+		chromedp.Click(chromedp.ID("create-case")),
+	)
+	b.Await("#case-stage")
+	b.Check()
+	m := pageCase.FindStringSubmatch(b.Location())
+	if m == nil {
+		t.Fatalf("the intake ended at %s", b.Location())
+	}
+	caseURL := base + "/cases/" + m[1]
+	assigned := browsertest.Eval[int](b, fmt.Sprintf(`(() => {
+		const x = new XMLHttpRequest();
+		x.open("PUT", "/api/v1/cases/%s/assignment", false);
+		x.setRequestHeader("Content-Type", "application/json");
+		x.setRequestHeader("X-CSRF-Token", document.querySelector('input[name="csrf_token"]').value);
+		x.send(JSON.stringify({cas_CaseOwner: null, assigned_to: [%q, %q]}));
+		return x.status;
+	})()`, m[1], socialID, counsellorID))
+	if assigned != 200 {
+		t.Fatalf("assigning the case: %d", assigned)
+	}
+
+	// A shelter, both acceptances and the admission, in Thai.
+	inLanguage(b, "th")
+	b.Visit(base + "/shelters")
+	b.Do(
+		chromedp.SendKeys(chromedp.ID("shelter-new-name"), "Path shelter"),
+		chromedp.SendKeys(chromedp.ID("shelter-new-province"), "Vientiane Capital"),
+		chromedp.SetValue(chromedp.ID("shelter-new-capacity"), "12"),
+		chromedp.Click(chromedp.ID("shelter-new-save")),
+	)
+	b.AwaitJS(`document.body.textContent.includes("Path shelter")`)
+	b.Visit(caseURL + "/admission")
+	if h1 := b.Text("h1"); !hasScript(h1, unicode.Thai) {
+		t.Errorf("the admission page's h1 = %q", h1)
+	}
+	for _, by := range []string{"girl", "family"} {
+		b.Do(
+			chromedp.SetValue(chromedp.ID("acceptance-accepted_by"), by),
+			chromedp.Click(chromedp.ID("record-acceptance")),
+		)
+		b.Await("#acceptance-" + by + " time")
+	}
+	b.Check()
+	shelter := browsertest.Eval[string](b, `[...document.querySelectorAll("#admit-shelter_id option")].find(o => o.textContent.includes("Path shelter")).value`)
+	b.Do(
+		chromedp.SetValue(chromedp.ID("admit-shelter_id"), shelter),
+		chromedp.SetValue(chromedp.ID("admit-referral_source"), "police"),
+		chromedp.Click(chromedp.ID("admit-case")),
+	)
+	b.Await("#admission-shelter")
+	b.Check()
+
+	// The initial assessment and a session, by the counsellor, in Malay.
+	b.SignInDemo(base, counsellor)
+	inLanguage(b, "ms")
+	b.Visit(caseURL + "/psychological")
+	for i, kind := range []string{"assessment", "session"} {
+		b.Do(chromedp.Click(chromedp.CSS(`details:has(#form-` + kind + `) > summary`)))
+		b.Do(chromedp.SetValue(chromedp.ID("f-"+kind+"-date"), time.Now().Format(time.DateOnly)))
+		if kind == "session" {
+			b.Do(chromedp.SetValue(chromedp.ID("f-session-duration_minutes"), "45"))
+		} else {
+			b.Do(chromedp.SendKeys(chromedp.ID("f-assessment-notes"), "Sleeps badly; wants to learn sewing."))
+		}
+		b.Do(chromedp.Click(chromedp.ID("save-" + kind)))
+		b.AwaitJS(`document.querySelectorAll("#section-psychological li.record").length >= ` + strconv.Itoa(i+1))
+	}
+	b.Check()
+	if h1 := b.Text("h1"); hasScript(h1, unicode.Thai) || hasScript(h1, unicode.Lao) {
+		t.Errorf("the psychological page's h1 is not in Malay: %q", h1)
+	}
+
+	// The starter kit, requested by the social worker, in English, with
+	// its quote added to the case's documents.
+	b.SignInDemo(base, social)
+	inLanguage(b, "en")
+	b.Visit(caseURL + "/kit")
+	b.Do(
+		chromedp.SendKeys(chromedp.ID("kit-plan"), "A sewing stall at the Thongkhankham market."),
+		chromedp.SendKeys(chromedp.ID("item_0-description"), "Sewing machine"),
+		chromedp.SetValue(chromedp.ID("item_0-quantity"), "1"),
+		chromedp.SendKeys(chromedp.ID("item_0-cost"), "180"),
+		chromedp.SetValue(chromedp.ID("item_0-currency"), "USD"),
+		chromedp.Click(chromedp.ID("kit-request")),
+	)
+	b.Await(`#kits > li.record`)
+	b.Check()
+	kit := strings.TrimPrefix(browsertest.Eval[string](b, `document.querySelector("#kits > li.record").id`), "kit-")
+	quote := filepath.Join(t.TempDir(), "quote.pdf")
+	if err := os.WriteFile(quote, []byte("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.Visit(caseURL + "/documents?part=kit&entry_kind=kit&entry_id=" + kit)
+	b.Do(
+		chromedp.SetUploadFiles(chromedp.ID("document-file"), []string{quote}),
+		chromedp.Click(chromedp.ID("upload-document")),
+	)
+	b.Await(`#documents-kit a[download]`)
+	b.Check()
+	if got := b.Text("#documents-kit"); !strings.Contains(got, "quote.pdf") {
+		t.Errorf("the kit's documents: %q", got)
+	}
+
+	// Approved by a second person, the case manager, in French.
+	b.SignInDemo(base, manager)
+	inLanguage(b, "fr")
+	b.Visit(caseURL + "/kit")
+	b.Do(
+		chromedp.Click(chromedp.ID("kit-"+kit+"-confirm")),
+		chromedp.Click(chromedp.ID("kit-"+kit+"-approve")),
+	)
+	b.AwaitJS(`document.getElementById("kit-` + kit + `-approve") === null && document.getElementById("kit-` + kit + `-state") !== null`)
+	b.Check()
+
+	// Reintegration into her home village, in Lao; the schedule of visits
+	// is made in the background.
+	inLanguage(b, "lo")
+	b.Visit(caseURL + "/followup")
+	b.Do(
+		chromedp.SetValue(chromedp.ID("reintegration-destination"), "home_village"),
+		chromedp.SetValue(chromedp.ID("reintegration-date"), time.Now().Format(time.DateOnly)),
+		chromedp.SendKeys(chromedp.ID("reintegration-place"), "Ban Phonsavang, Savannakhet"),
+		chromedp.Click(chromedp.ID("reintegrate")),
+	)
+	b.Await("#reintegration")
+	b.Check()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		b.Do(chromedp.Reload())
+		b.AwaitJS(`document.body !== null`)
+		if browsertest.Eval[bool](b, `document.getElementById("visits") !== null`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no follow-up visits were scheduled within 30 s of the reintegration")
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	// The first visit, recorded by the social worker, in Thai.
+	b.SignInDemo(base, social)
+	inLanguage(b, "th")
+	b.Visit(caseURL + "/followup")
+	visit := strings.TrimPrefix(browsertest.Eval[string](b, `document.querySelector("#visits > li.record").id`), "visit-")
+	b.Do(chromedp.Click(chromedp.CSS(`#visit-` + visit + ` details > summary`)))
+	b.Do(
+		chromedp.Click(chromedp.ID("visit-"+visit+"-outcome-done")),
+		chromedp.SetValue(chromedp.ID("visit-"+visit+"-visited_on"), time.Now().Format(time.DateOnly)),
+		chromedp.SendKeys(chromedp.ID("visit-"+visit+"-living_situation"), "Lives with her aunt; the stall opens next month."),
+		chromedp.Click(chromedp.ID("save-visit-1")),
+	)
+	b.AwaitJS(`document.getElementById("visit-` + visit + `").textContent.includes("Lives with her aunt")`)
+	b.Check()
+	if h1 := b.Text("h1"); !hasScript(h1, unicode.Thai) {
+		t.Errorf("the follow-up page's h1 = %q", h1)
+	}
+
+	// The case manager's dashboard counts her among the reintegrated.
+	// (Its figures follow the path: intake, shelter, reintegrated, ...)
+	b.SignInDemo(base, manager)
+	inLanguage(b, "en")
+	if after := reintegrated(); after != before+1 {
+		t.Errorf("the dashboard counts %d reintegrated cases, %d before", after, before)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
 	"github.com/afesip/homeward/tenants/cases"
+	"github.com/afesip/homeward/tenants/shelters"
 	"github.com/afesip/homeward/web/demoidp"
 )
 
@@ -127,7 +128,11 @@ func seedDemoCases(ctx context.Context, s *tenants.Store, idp *demoidp.Provider)
 		}
 		return nil, fmt.Errorf("no demo account of %s has the role %s", t.Slug, role)
 	}
-	return cases.New(s).SeedDemo(ctx, t.ID, staff)
+	n, err := cases.New(s).SeedDemo(ctx, t.ID, staff)
+	if err != nil {
+		return n, err
+	}
+	return n, shelters.SeedDemo(ctx, s, t.ID) // after the cases: it places those at the shelter stage
 }
 
 // Synthetic seeding's limits and batch: a batch is one transaction of

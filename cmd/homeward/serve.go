@@ -14,7 +14,13 @@ import (
 	"github.com/afesip/homeward"
 	"github.com/afesip/homeward/api"
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/tenants/care"
+	"github.com/afesip/homeward/tenants/casedocs"
 	"github.com/afesip/homeward/tenants/cases"
+	"github.com/afesip/homeward/tenants/dashboard"
+	"github.com/afesip/homeward/tenants/followup"
+	"github.com/afesip/homeward/tenants/kits"
+	"github.com/afesip/homeward/tenants/shelters"
 	"github.com/afesip/homeward/web/demoidp"
 	"github.com/afesip/homeward/web/mailbox"
 	"github.com/afesip/homeward/web/pages"
@@ -83,6 +89,7 @@ func openPlatform(ctx context.Context, e env, role string, prepare func(*homewar
 	p.closers = append(p.closers, func() { bucket.Close() })
 	workers.RegisterDocumentJobs(p.registry, bucket, log.With("component", "documents"))
 	workers.RegisterCaseJobs(p.registry, log.With("component", "cases"))
+	workers.RegisterFollowUpJobs(p.registry, log.With("component", "followup"))
 	if cfg.Demo() && role == "serve" {
 		added, err := p.store.SeedDemo(ctx)
 		if err != nil {
@@ -185,6 +192,7 @@ in-process Redis-compatible queue; it starts listening when all that is done.`)
 		Outbox:         stats,
 		TrustedProxies: cfg.TrustedProxies,
 		Store:          p.store,
+		Documents:      p.documents,
 	}
 	// The read-only queue monitor, for platform operators (both modes).
 	monitor := workers.QueueMonitor(p.redis, "/ops/queues")
@@ -231,7 +239,8 @@ in-process Redis-compatible queue; it starts listening when all that is done.`)
 	pageDeps := pages.Deps{Config: cfg, Logger: log.With("component", "pages"),
 		Notifications: p.store, Settings: pages.TenantSettings{Store: p.store},
 		Memberships: pages.StoreMemberships{Store: p.store}, LocaleSaver: p.store, Administration: p.store,
-		Cases: cases.New(p.store)}
+		Cases: cases.New(p.store), Shelters: shelters.New(p.store), FollowUp: followup.New(p.store), CaseDocuments: casedocs.New(p.store, p.documents, tenants.DocumentLimits{}),
+		Dashboard: dashboard.New(p.store), Kits: kits.New(p.store), Care: care.New(p.store)}
 	if deps.QueueMonitor != nil {
 		pageDeps.QueueMonitor = "/ops/queues"
 	}

@@ -50,6 +50,9 @@ type CaseFiles interface {
 	DecideErasure(ctx context.Context, erasureID uuid.UUID, approve bool) (*cases.Erasure, error)
 	Erasures(ctx context.Context) ([]cases.Erasure, error)
 	CaseAudit(ctx context.Context, caseID uuid.UUID, q tenants.AuditQuery) (tenants.AuditPage, error)
+	Retention(ctx context.Context) (cases.Retention, error)
+	SetRetention(ctx context.Context, r cases.Retention) (cases.Retention, error)
+	RetentionDue(ctx context.Context, within time.Duration) ([]cases.RetentionCandidate, error)
 }
 
 var _ CaseFiles = (*cases.Service)(nil)
@@ -59,7 +62,11 @@ const (
 	PathCases     = "/cases"
 	PathNewCase   = "/cases/new"
 	PathErasures  = "/cases/erasures"
+	PathRetention = "/settings/retention"
 	pathExportAPI = "/api/v1/cases/" // + id + "/export": the HTCDS file, from the API
+	// pathStatisticsAPI is the anonymised statistics as CSV, from the API
+	// (which takes the session's cookie).
+	pathStatisticsAPI = "/api/v1/statistics/cases.csv"
 )
 
 // casePageSize is how many cases, comments or audit entries a page lists.
@@ -676,6 +683,31 @@ func (p *Pages) CreateCase(c *fiber.Ctx) error {
 // ---------------------------------------------------------------------------
 // A case
 
+// pathLinks are the pages of the survivor's path the member may open on a
+// case, by the parts the case's Access shows: admission with the core,
+// each service with its part, the kit, follow-up and the documents.
+func pathLinks(cs *cases.Case) []caseTab {
+	links := []struct {
+		part, href, key string
+	}{
+		{tenants.FieldGroupCore, AdmissionPath(cs.ID), "shelters.admission_title"},
+		{tenants.FieldGroupPsychological, CarePath(cs.ID, CarePsychological), "care.title_psychological"},
+		{tenants.FieldGroupMedical, CarePath(cs.ID, CareMedical), "care.title_medical"},
+		{tenants.FieldGroupLegal, CarePath(cs.ID, CareLegal), "care.title_legal"},
+		{tenants.CaseSupport, CarePath(cs.ID, CareSupport), "care.title_support"},
+		{tenants.CaseKit, KitPath(cs.ID), "kits.title"},
+		{tenants.CaseFollowUp, FollowUpPath(cs.ID), "followup.title"},
+		{tenants.FieldGroupCore, CaseDocumentsPath(cs.ID), "documents.title"},
+	}
+	var out []caseTab
+	for _, l := range links {
+		if _, ok := cs.Access[l.part]; ok {
+			out = append(out, caseTab{Href: l.href, Key: l.key})
+		}
+	}
+	return out
+}
+
 // caseTabs are the parts of a case in the order of its tabs.
 var caseTabs = append(append([]string{}, tenants.FieldGroups...), tenants.CaseConsent)
 
@@ -801,6 +833,7 @@ type casePage struct {
 	LastActivity        *when
 	Closed              *when
 	Tabs                []caseTab
+	Path                []caseTab // the survivor's path: the pages of her care the member may open
 	Tab                 string
 	TabKey              string
 	Group               *groupForm
@@ -874,6 +907,7 @@ func (p *Pages) casePage(c *fiber.Ctx, r *request, id uuid.UUID, tab string, sta
 	for _, part := range visible {
 		pg.Tabs = append(pg.Tabs, caseTab{Href: caseTabPath(cs.ID, part), Key: tabKey(part), Current: part == tab})
 	}
+	pg.Path = pathLinks(cs)
 	write := cs.Access[tab] == cases.AccessWrite
 	if tab == tenants.CaseConsent {
 		if pg.Consent, err = p.consentView(c, r, cs, write, st); err != nil {
@@ -918,13 +952,13 @@ func (p *Pages) coreTab(c *fiber.Ctx, r *request, cs *cases.Case, pg *casePage, 
 		}
 		pg.Events = append(pg.Events, ev)
 	}
-	if write && cs.ClosedAt == nil { // closed and referred are the path's ends
+	// The form offers the moves an update makes (closing, referring);
+	// admission, reintegration and the end of follow-up have pages of their own.
+	if moves := cases.UpdateMoves(cs.Stage); write && len(moves) > 0 {
 		sc := &stageChange{Action: casePath(cs.ID) + "/stage"}
 		back := st.form == "stage"
-		for _, s := range cases.Stages {
-			if s != cs.Stage {
-				sc.Stages = append(sc.Stages, option{Value: string(s), Key: stageKey(s), Selected: back && st.typed.Get("stage") == string(s)})
-			}
+		for _, s := range moves {
+			sc.Stages = append(sc.Stages, option{Value: string(s), Key: stageKey(s), Selected: back && st.typed.Get("stage") == string(s)})
 		}
 		reason, _ := cases.Lookup(closureReason)
 		current := valueStrings(cs.Values[reason.Name])

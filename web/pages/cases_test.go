@@ -194,8 +194,11 @@ func TestCaseStageChange(t *testing.T) {
 	wantStatus(t, "closing without a reason", r, 422)
 	mustContain(t, r, `id="f-cas_ReasonForCaseClosure-error"`)
 	r = post(t, app, path+"/stage", form(cm, "version", old, "stage", "shelter"))
-	wantRedirect(t, "to the shelter", r, path)
-	mustContain(t, get(t, app, path), `<dd id="case-stage">In the shelter</dd>`)
+	wantStatus(t, "admission through the stage form", r, 422)
+	mustContain(t, r, `id="new-stage-error"`)
+	r = post(t, app, path+"/stage", form(cm, "version", old, "stage", "referred"))
+	wantRedirect(t, "referred", r, path)
+	mustContain(t, get(t, app, path), `<dd id="case-stage">Referred elsewhere</dd>`)
 
 	r = post(t, app, path+"/groups/identity", form(cm, "version", old, "prs_FirstName", "Changed"))
 	wantStatus(t, "an old version", r, 409)
@@ -210,6 +213,15 @@ func TestCaseStageChange(t *testing.T) {
 	r = get(t, w.as(t, w.a.members[tenants.RoleMedicalOfficer]), path)
 	mustNotContain(t, r, `action="`+path+`/stage"`, `action="`+path+`/comments"`)
 	mustContain(t, r, "Met her family today.")
+
+	// The path's pages are linked by the parts each member opens: medical
+	// care for the medical officer, not for the social worker, who has
+	// follow-up and the kit instead.
+	mustContain(t, r, `href="`+path+`/medical"`)
+	mustNotContain(t, r, `href="`+path+`/followup"`)
+	r = get(t, w.as(t, sw), path)
+	mustContain(t, r, `href="`+path+`/followup"`, `href="`+path+`/kit"`, `href="`+path+`/admission"`)
+	mustNotContain(t, r, `href="`+path+`/medical"`, `href="`+path+`/psychological"`)
 }
 
 // TestCaseConsentPages: the consent tab shows each purpose's state and

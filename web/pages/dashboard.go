@@ -39,6 +39,11 @@ var dashboardCards = []dashboardCard{
 			}
 			return l
 		}},
+	// The anonymised statistics are the organisation's view of its cases
+	// for those who read none (administrators, auditors, finance
+	// officers) as much as for case managers: a card of their own.
+	{card: card{Title: "cases.statistics_title", Text: "cases.statistics_text",
+		Links: []link{{Href: pathStatisticsAPI, Key: "cases.statistics_download"}}}, perm: tenants.PermStatisticsRead},
 	{card: card{Title: "card.handoffs", Text: "card.handoffs_empty"},
 		roles: []tenants.Role{tenants.RoleCaseManager, tenants.RoleSocialWorker}},
 	{card: card{Title: "card.prevention", Text: "card.prevention_empty"},
@@ -49,7 +54,7 @@ var dashboardCards = []dashboardCard{
 		links: func(pr *tenants.Principal) []link {
 			l := []link{{Href: PathMembers, Key: "nav_members"}, {Href: PathAPITokens, Key: "nav_api_tokens"}}
 			if pr.Can(tenants.PermSettingsRead) {
-				l = append(l, link{Href: PathIdentityProvider, Key: "nav_identity_provider"})
+				l = append(l, link{Href: PathIdentityProvider, Key: "nav_identity_provider"}, link{Href: PathRetention, Key: "cases.nav_retention"})
 			}
 			return l
 		}},
@@ -61,7 +66,8 @@ var dashboardCards = []dashboardCard{
 type dashboardPage struct {
 	Today    string // in the member's language and calendar
 	TodayISO string
-	Roles    []string // message keys of the member's roles
+	Roles    []string         // message keys of the member's roles
+	Charts   *dashboardCharts // the organisation's figures (charts.go); nil: none for this member
 	Cards    []card
 }
 

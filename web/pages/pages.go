@@ -96,6 +96,24 @@ type Deps struct {
 	// Cases is the case files behind the case pages (*cases.Service);
 	// nil: those pages answer 503.
 	Cases CaseFiles
+	// Shelters is the shelters and admissions behind their pages
+	// (*shelters.Service); nil: those pages answer 503.
+	Shelters ShelterAdmissions
+	// Dashboard is the organisation's dashboard figures
+	// (*dashboard.Service); nil: the home page shows no charts.
+	Dashboard Dashboard
+	// CaseDocuments is the documents of the cases (*casedocs.Service);
+	// nil: the documents page answers 503.
+	CaseDocuments CaseDocuments
+	// Kits is the starter kits behind the kit page (*kits.Service); nil:
+	// that page answers 503.
+	Kits KitRequests
+	// Care is a case's services and support plans behind the care pages
+	// (*care.Service); nil: those pages answer 503.
+	Care CareServices
+	// FollowUp is the reintegration and follow-up behind their pages
+	// (*followup.Service); nil: those pages answer 503.
+	FollowUp FollowUps
 	// QueueMonitor is where the queue monitor is mounted ("" when it is
 	// not), for the platform operator's menu.
 	QueueMonitor string
@@ -122,7 +140,7 @@ var templateFiles embed.FS
 // pages share: case_fields.html); neutral.html stands alone (it must look
 // like nothing of Homeward).
 var pageTemplates = []string{"chooser", "landing", "dashboard", "error", "members", "member", "api_tokens", "token_created", "identity_provider",
-	"cases", "case_new", "case", "erasures", "case_audit"}
+	"cases", "case_new", "case", "erasures", "case_audit", "retention", "case_documents", "shelters", "admission", "kits", "care", "followup", "followups"}
 
 // New loads the messages and templates.
 func New(deps Deps) (*Pages, error) {
@@ -314,11 +332,17 @@ func navigation(pr *tenants.Principal, queueMonitor, current string) []link {
 	if pr.TenantID != uuid.Nil && mayHandleErasures(pr) {
 		nav = append(nav, link{Href: PathErasures, Key: "cases.nav_erasures"})
 	}
+	if mayReadShelters(pr) {
+		nav = append(nav, link{Href: PathShelters, Key: "shelters.nav"})
+	}
+	if mayFollowUp(pr) {
+		nav = append(nav, link{Href: PathFollowUps, Key: "followup.nav"})
+	}
 	if pr.Can(tenants.PermMembersRead) {
 		nav = append(nav, link{Href: PathMembers, Key: "nav_members"}, link{Href: PathAPITokens, Key: "nav_api_tokens"})
 	}
 	if pr.Can(tenants.PermSettingsRead) {
-		nav = append(nav, link{Href: PathIdentityProvider, Key: "nav_identity_provider"})
+		nav = append(nav, link{Href: PathIdentityProvider, Key: "nav_identity_provider"}, link{Href: PathRetention, Key: "cases.nav_retention"})
 	}
 	if pr.Can(tenants.PermOperations) && queueMonitor != "" {
 		nav = append(nav, link{Href: queueMonitor, Key: "nav_queue_monitor"})
@@ -358,7 +382,9 @@ func (p *Pages) Home(c *fiber.Ctx) error {
 	if r.principal == nil {
 		return p.render(c, fiber.StatusOK, "landing", p.frame(c, r, "landing.title", PathHome, nil))
 	}
-	return p.render(c, fiber.StatusOK, "dashboard", p.frame(c, r, "dashboard.title", PathHome, p.dashboard(r)))
+	d := p.dashboard(r)
+	d.Charts = p.charts(c, r)
+	return p.render(c, fiber.StatusOK, "dashboard", p.frame(c, r, "dashboard.title", PathHome, d))
 }
 
 // Leave is GET /leave, the neutral page "Leave quickly" opens: a recipe,
@@ -435,6 +461,33 @@ var flashMessages = map[string]bool{
 	"cases.flash_erasure_requested": true,
 	"cases.flash_erasure_approved":  true,
 	"cases.flash_erasure_cancelled": true,
+	"cases.flash_retention_saved":   true,
+
+	"care.flash_saved":      true,
+	"care.flash_progress":   true,
+	"care.flash_attendance": true,
+
+	"shelters.flash_created":           true,
+	"shelters.flash_saved":             true,
+	"shelters.flash_acceptance":        true,
+	"shelters.flash_admitted":          true,
+	"shelters.flash_waiting":           true,
+	"shelters.flash_waiting_cancelled": true,
+	"shelters.flash_transferred":       true,
+	"shelters.flash_discharged":        true,
+
+	"documents.flash_added": true,
+
+	"kits.flash_requested":   true,
+	"kits.flash_approved":    true,
+	"kits.flash_rejected":    true,
+	"kits.flash_disbursed":   true,
+	"kits.flash_handed_over": true,
+
+	"followup.flash_reintegrated": true,
+	"followup.flash_visit":        true,
+	"followup.flash_closed":       true,
+	"followup.flash_mail_address": true,
 }
 
 // flash leaves the message key for the page the redirect opens.

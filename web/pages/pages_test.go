@@ -189,17 +189,21 @@ func TestLandingPageWhenSignedOut(t *testing.T) {
 
 // TestDashboardPerRole: each role lands on a dashboard with its cards and
 // its menu; the administration menu only for tenant admins and auditors,
-// the queue monitor only for the platform operator.
+// the statistics card for those who may read them, the queue monitor only
+// for the platform operator.
 func TestDashboardPerRole(t *testing.T) {
 	deps := pages.Deps{QueueMonitor: "/ops/queues", DemoMailbox: "/demo/mailbox"}
+	// The statistics card (statistics.read): its link.
+	statsLink := `href="/api/v1/statistics/cases.csv"`
+	stats := statsLink + `>Download anonymised statistics (CSV)</a>`
 	for _, tc := range []struct {
 		role    tenants.Role
 		want    []string
 		notWant []string
 	}{
-		{tenants.RoleCaseManager, []string{"Case manager", "Cases", "Repatriation handoffs"},
-			[]string{`href="/settings/members"`, "Queue monitor", "Donations", "Audit log"}},
-		{tenants.RoleSocialWorker, []string{"Social worker", "Cases", "Repatriation handoffs"}, []string{`href="/settings/members"`}},
+		{tenants.RoleCaseManager, []string{"Case manager", "Cases", "Repatriation handoffs", stats, "Groups of fewer than 11 cases are left out"},
+			[]string{`href="/settings/members"`, "Queue monitor", "Donations", "Audit log", `href="/settings/retention"`}},
+		{tenants.RoleSocialWorker, []string{"Social worker", "Cases", "Repatriation handoffs"}, []string{`href="/settings/members"`, statsLink}},
 		{tenants.RoleCounsellor, []string{"Counsellor", "Cases"}, []string{"Repatriation handoffs"}},
 		{tenants.RoleMedicalOfficer, []string{"Medical officer", "Cases"}, []string{"Prevention"}},
 		{tenants.RoleLawyer, []string{"Lawyer", "Cases"}, []string{"Donations"}},
@@ -207,7 +211,8 @@ func TestDashboardPerRole(t *testing.T) {
 		{tenants.RoleVillageVolunteer, []string{"Village volunteer", "Prevention"}, []string{"Cases<", "Repatriation handoffs"}},
 		{tenants.RoleFinanceOfficer, []string{"Finance officer", "Donations", "No gifts recorded yet."}, []string{"Cases<"}},
 		{tenants.RoleTenantAdmin, []string{"Administrator", `href="/settings/members"`, `href="/settings/api-tokens"`,
-			`href="/settings/identity-provider"`, "Members and settings", "Audit log"}, []string{"Queue monitor", "Cases<"}},
+			`href="/settings/identity-provider"`, `href="/settings/retention"`, "Members and settings", "Audit log", stats},
+			[]string{"Queue monitor", "Cases<"}},
 		{tenants.RoleAuditor, []string{"Auditor", `href="/settings/members"`, "Audit log"}, []string{"Donations", "Cases<"}},
 		{tenants.RolePlatformOperator, []string{"Platform operator", `href="/ops/queues"`, "You never see their case files."},
 			[]string{`href="/settings/members"`, "Cases<"}},

@@ -10,13 +10,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
 	homeward "github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/tenants/care"
 	"github.com/afesip/homeward/tenants/cases"
+	"github.com/afesip/homeward/tenants/kits"
 	"github.com/afesip/homeward/tenants/tenanttest"
 	"github.com/afesip/homeward/web/i18n"
 	"github.com/afesip/homeward/web/pages"
@@ -55,7 +58,7 @@ func newWorld(t *testing.T) *world {
 	w.op = &tenants.Principal{Actor: tenants.Actor{Kind: tenants.ActorMember, Issuer: "https://operators.example.org", Subject: "op"},
 		Roles: []tenants.Role{tenants.RolePlatformOperator}, Locale: "en", SessionID: "sess-op", CSRFToken: "csrf-op"}
 	w.deps = pages.Deps{Administration: s, Settings: pages.TenantSettings{Store: s}, Memberships: pages.StoreMemberships{Store: s},
-		LocaleSaver: s, Notifications: s, QueueMonitor: "/ops/queues", Cases: cases.New(s)}
+		LocaleSaver: s, Notifications: s, QueueMonitor: "/ops/queues", Cases: cases.New(s), Kits: kits.New(s), Care: care.New(s)}
 	return w
 }
 
@@ -164,6 +167,7 @@ func TestSettingsPagesByRole(t *testing.T) {
 		"/settings/members":                        "",
 		"/settings/api-tokens":                     `action="/settings/api-tokens"`,
 		"/settings/identity-provider":              `action="/settings/identity-provider"`,
+		"/settings/retention":                      `action="/settings/retention"`,
 		"/settings/members/" + w.a.target.String(): `action="/settings/members/` + w.a.target.String() + `/roles"`,
 	}
 	for path, write := range writes {
@@ -607,11 +611,22 @@ func allPages(t *testing.T, visit func(name string, r response)) {
 	admin := w.a.members[tenants.RoleTenantAdmin]
 	cm := w.a.members[tenants.RoleCaseManager]
 	id := w.newCase(t, "Every")
+	w.closedCase(t, "Due", time.Now().AddDate(-11, 0, 0)) // listed on the retention page
 	casePath := "/cases/" + id.String()
 	if _, err := cases.New(w.s).RequestErasure(ctxOf(cm), id, cases.ErasureDuplicate, ""); err != nil {
 		t.Fatal(err)
 	}
-	casePaths := []string{"/cases", "/cases/new", "/cases/erasures", casePath + "/audit"}
+	// A kit request of the social worker's: the case manager sees its
+	// decision form.
+	if _, err := kits.New(w.s).Request(ctxOf(w.a.members[tenants.RoleSocialWorker]), id, kits.Request{BusinessPlan: "Sewing",
+		Items: []kits.NewItem{{Description: "Sewing machine", Quantity: 1, UnitCostMinor: 6_510_000, Currency: kits.LAK}},
+		Rates: []kits.NewRate{{Currency: kits.LAK, UnitsPerUSD: "21700"}}}); err != nil {
+		t.Fatal(err)
+	}
+	casePaths := []string{"/cases", "/cases/new", "/cases/erasures", casePath + "/audit", casePath + "/kit"}
+	for _, page := range []string{pages.CarePsychological, pages.CareMedical, pages.CareLegal, pages.CareSupport} {
+		casePaths = append(casePaths, casePath+"/"+page)
+	}
 	for _, tab := range append(tenants.CaseParts, "") {
 		casePaths = append(casePaths, casePath+"?tab="+tab)
 	}
@@ -628,7 +643,7 @@ func allPages(t *testing.T, visit func(name string, r response)) {
 			}
 			app := w.as(t, p)
 			for _, path := range []string{"/", "/settings/members", "/settings/members/" + w.a.target.String(),
-				"/settings/api-tokens", "/settings/identity-provider", "/no/such/page"} {
+				"/settings/api-tokens", "/settings/identity-provider", "/settings/retention", "/no/such/page"} {
 				visit(lang+" "+string(role)+" "+path, get(t, app, path, cookie...))
 			}
 			for _, path := range casePaths {
@@ -647,6 +662,7 @@ func allPages(t *testing.T, visit func(name string, r response)) {
 		visit(lang+" revoke unconfirmed", post("/settings/api-tokens/"+uuid.NewString()+"/revoke", form(admin)))
 		visit(lang+" disable unconfirmed", post("/settings/members/"+w.a.target.String()+"/disable", form(admin)))
 		visit(lang+" idp mistakes", post("/settings/identity-provider", form(admin, "group_roles", "x")))
+		visit(lang+" retention mistakes", post("/settings/retention", form(admin, "years", "x")))
 		visit(lang+" form expired", post("/settings/members/"+w.a.target.String()+"/enable", url.Values{}))
 		caseApp := w.as(t, cm)
 		casePost := func(path string, f url.Values) response {
@@ -663,6 +679,8 @@ func allPages(t *testing.T, visit func(name string, r response)) {
 		visit(lang+" withdraw unconfirmed", casePost(casePath+"/consent/services/withdraw", form(cm)))
 		visit(lang+" erasure unconfirmed", casePost(casePath+"/erasure", form(cm)))
 		visit(lang+" erasure self", casePost("/cases/erasures/"+uuid.NewString()+"/approve", form(cm)))
+		visit(lang+" kit mistakes", casePost(casePath+"/kit", form(cm, "item_0_description", "x", "item_0_cost", "x")))
+		visit(lang+" support plan mistakes", casePost(casePath+"/support", form(cm, "form", "plan", "spl_Type", "x")))
 	}
 }
 
