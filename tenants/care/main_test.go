@@ -17,40 +17,11 @@ import (
 // TestMain drops the package's PostgreSQL database afterwards.
 func TestMain(m *testing.M) { os.Exit(tenanttest.Main(m)) }
 
-const testIssuer = "https://idp.care.test"
-
-// newOrg adds an organisation whose provider maps the group "g-ROLE" to
-// ROLE for every organisation role.
-func newOrg(t testing.TB, s *tenants.Store) uuid.UUID {
-	t.Helper()
-	tenant := tenanttest.NewTenant(t, s)
-	groups := map[string][]tenants.Role{}
-	for _, r := range tenants.Roles {
-		if r != tenants.RolePlatformOperator {
-			groups["g-"+string(r)] = []tenants.Role{r}
-		}
-	}
-	secret := "s3cret-" + tenant.String()
-	operator := tenants.WithPrincipal(context.Background(), tenants.OperatorPrincipal("test-operator"))
-	if _, err := s.PutIdentityProvider(operator, tenant, tenants.IdentityProviderChange{
-		Issuer: testIssuer, ClientID: "client-" + tenant.String(), ClientSecret: &secret,
-		GroupsClaim: "groups", GroupRoles: groups,
-	}); err != nil {
-		t.Fatalf("identity provider: %v", err)
-	}
-	return tenant
-}
-
-// member signs subject in to tenant with role and returns a context acting
-// as it, and its principal.
-func member(t testing.TB, s *tenants.Store, tenant uuid.UUID, subject string, role tenants.Role) (context.Context, *tenants.Principal) {
-	t.Helper()
-	p, _, err := s.SignIn(context.Background(), tenant, testIssuer, subject, []string{"g-" + string(role)})
-	if err != nil {
-		t.Fatalf("sign in %s: %v", subject, err)
-	}
-	return tenants.WithPrincipal(context.Background(), p), p
-}
+// The organisation and member fixtures every tenant package's tests share.
+var (
+	newOrg = tenanttest.NewOrg
+	member = tenanttest.Member
+)
 
 // staff is one organisation with a member of each role the care parts
 // name, and a case owned by the case manager and assigned to the social

@@ -216,3 +216,45 @@ func NewTenant(t testing.TB, s *tenants.Store) uuid.UUID {
 	}
 	return tn.ID
 }
+
+// Issuer is the identity provider that NewOrg's organisations trust; Member
+// signs people in with it.
+const Issuer = "https://idp.homeward.test"
+
+// NewOrg adds an organisation whose identity provider (Issuer) maps the
+// group "g-ROLE" to ROLE for every organisation role, and returns its id.
+func NewOrg(t testing.TB, s *tenants.Store) uuid.UUID {
+	t.Helper()
+	tenant := NewTenant(t, s)
+	groups := map[string][]tenants.Role{}
+	for _, r := range tenants.Roles {
+		if r != tenants.RolePlatformOperator {
+			groups["g-"+string(r)] = []tenants.Role{r}
+		}
+	}
+	secret := "s3cret-" + tenant.String()
+	operator := tenants.WithPrincipal(context.Background(), tenants.OperatorPrincipal("tenanttest"))
+	_, err := s.PutIdentityProvider(operator, tenant, tenants.IdentityProviderChange{
+		Issuer: Issuer, ClientID: "client-" + tenant.String(), ClientSecret: &secret,
+		GroupsClaim: "groups", GroupRoles: groups,
+	})
+	if err != nil {
+		t.Fatalf("identity provider: %v", err)
+	}
+	return tenant
+}
+
+// Member signs subject in to tenant (made by NewOrg) with roles and returns
+// a context acting as it, and its principal.
+func Member(t testing.TB, s *tenants.Store, tenant uuid.UUID, subject string, roles ...tenants.Role) (context.Context, *tenants.Principal) {
+	t.Helper()
+	groups := make([]string, 0, len(roles))
+	for _, r := range roles {
+		groups = append(groups, "g-"+string(r))
+	}
+	p, _, err := s.SignIn(context.Background(), tenant, Issuer, subject, groups)
+	if err != nil {
+		t.Fatalf("sign in %s: %v", subject, err)
+	}
+	return tenants.WithPrincipal(context.Background(), p), p
+}
