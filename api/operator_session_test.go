@@ -37,6 +37,8 @@ func TestOperatorSessionFollowsTheMatrix(t *testing.T) {
 	b.withCases(t, s)
 	a.withKits(t, s)
 	b.withKits(t, s)
+	a.withShelters(t, s)
+	b.withShelters(t, s)
 	const issuer = "https://operators.example.org"
 	app := operatorSessionServer(t, s, issuer)
 	id, sess, _, err := s.StartOperatorSession(context.Background(), issuer, "operator-"+uuid.NewString(), "", time.Now())
@@ -138,6 +140,7 @@ func operatorSessionServer(t *testing.T, s *tenants.Store, issuer string) *fiber
 	app, _ := newTestServer(t, Deps{
 		Config: cfg, Database: s, Store: s, SignIn: signIn, Sessions: signIn, RateLimit: 1 << 30,
 		QueueMonitor: newQueueMonitor(t), DemoMailbox: stubMailbox, DemoIdentityProvider: stubIdentityProvider, Pages: realPages(t, s, cfg),
+		Documents: matrixDocuments,
 	}, nil)
 	return app
 }
