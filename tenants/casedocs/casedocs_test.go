@@ -25,8 +25,6 @@ import (
 // TestMain drops the package's PostgreSQL database afterwards.
 func TestMain(m *testing.M) { os.Exit(tenanttest.Main(m)) }
 
-const testIssuer = "https://idp.casedocs.test"
-
 // staff is an organisation with a member of each case role, and a case
 // opened by its case manager and assigned to the social worker, the
 // counsellor and the medical officer.
@@ -38,22 +36,10 @@ type staff struct {
 
 func newStaff(t *testing.T, s *tenants.Store) staff {
 	t.Helper()
-	st := staff{org: tenanttest.NewTenant(t, s)}
-	groups := map[string][]tenants.Role{}
-	for _, r := range tenants.Roles {
-		if r != tenants.RolePlatformOperator {
-			groups["g-"+string(r)] = []tenants.Role{r}
-		}
-	}
-	secret := "s3cret"
-	op := tenants.WithPrincipal(context.Background(), tenants.OperatorPrincipal("test-operator"))
-	_, err := s.PutIdentityProvider(op, st.org, tenants.IdentityProviderChange{Issuer: testIssuer,
-		ClientID: "client-" + st.org.String(), ClientSecret: &secret, GroupsClaim: "groups", GroupRoles: groups})
-	must(t, err)
+	st := staff{org: tenanttest.NewOrg(t, s)}
 	member := func(subject string, role tenants.Role) (context.Context, uuid.UUID) {
-		p, _, err := s.SignIn(context.Background(), st.org, testIssuer, subject, []string{"g-" + string(role)})
-		must(t, err)
-		return tenants.WithPrincipal(context.Background(), p), *p.Actor.MemberID
+		ctx, p := tenanttest.Member(t, s, st.org, subject, role)
+		return ctx, *p.Actor.MemberID
 	}
 	var social, counsellor, medical uuid.UUID
 	st.manager, _ = member("manager", tenants.RoleCaseManager)

@@ -22,8 +22,6 @@ import (
 // TestMain drops the package's PostgreSQL database afterwards.
 func TestMain(m *testing.M) { os.Exit(tenanttest.Main(m)) }
 
-const testIssuer = "https://idp.dashboard.test"
-
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
@@ -40,22 +38,10 @@ type org struct {
 
 func newOrg(t *testing.T, s *tenants.Store) org {
 	t.Helper()
-	o := org{id: tenanttest.NewTenant(t, s)}
-	groups := map[string][]tenants.Role{}
-	for _, r := range tenants.Roles {
-		if r != tenants.RolePlatformOperator {
-			groups["g-"+string(r)] = []tenants.Role{r}
-		}
-	}
-	secret := "s3cret"
-	op := tenants.WithPrincipal(context.Background(), tenants.OperatorPrincipal("test-operator"))
-	_, err := s.PutIdentityProvider(op, o.id, tenants.IdentityProviderChange{Issuer: testIssuer,
-		ClientID: "client-" + o.id.String(), ClientSecret: &secret, GroupsClaim: "groups", GroupRoles: groups})
-	must(t, err)
+	o := org{id: tenanttest.NewOrg(t, s)}
 	o.member = func(subject string, role tenants.Role) (context.Context, uuid.UUID) {
-		p, _, err := s.SignIn(context.Background(), o.id, testIssuer, subject, []string{"g-" + string(role)})
-		must(t, err)
-		return tenants.WithPrincipal(context.Background(), p), *p.Actor.MemberID
+		ctx, p := tenanttest.Member(t, s, o.id, subject, role)
+		return ctx, *p.Actor.MemberID
 	}
 	return o
 }
