@@ -146,21 +146,23 @@ func (p *testProvider) unsigned(t *testing.T, c jwtClaims) string {
 // random string inside every piece of its member data, settings and token
 // names, which no response to another organisation may contain.
 type testOrg struct {
-	id       uuid.UUID
-	slug     string
-	provider *testProvider
-	clientID string
-	canary   string
-	jwt      map[tenants.Role]string    // a bearer JWT per organisation role
-	members  map[tenants.Role]uuid.UUID // the membership of each role's caller
-	target   uuid.UUID                  // a member the callers act on
-	token    uuid.UUID                  // an API token the callers act on
-	idpBody  string                     // its identity-provider settings as PUT takes them
-	cases    *orgCases                  // its case records the callers act on, once withCases made them
-	followup *orgFollowUp               // its follow-up records (followup_matrix_test.go), made at first use
-	shelters *orgShelters               // its shelters and admitted cases, once withShelters made them
-	kits     *orgKits                   // its kit requests, once withKits made them
-	care     *orgCare                   // its case's care records (care_test.go), made at first use
+	id           uuid.UUID
+	slug         string
+	provider     *testProvider
+	clientID     string
+	canary       string
+	jwt          map[tenants.Role]string    // a bearer JWT per organisation role
+	members      map[tenants.Role]uuid.UUID // the membership of each role's caller
+	target       uuid.UUID                  // a member the callers act on
+	token        uuid.UUID                  // an API token the callers act on
+	idpBody      string                     // its identity-provider settings as PUT takes them
+	cases        *orgCases                  // its case records the callers act on, once withCases made them
+	followup     *orgFollowUp               // its follow-up records (followup_matrix_test.go), made at first use
+	shelters     *orgShelters               // its shelters and admitted cases, once withShelters made them
+	kits         *orgKits                   // its kit requests, once withKits made them
+	care         *orgCare                   // its case's care records (care_test.go), made at first use
+	handoffs     *orgHandoffs               // its handoffs with a partner (handoffs_matrix_test.go), once withHandoffs made them
+	partnerships *orgPartnerships           // its partnerships (partnerships_matrix_test.go), once withPartnerships made them
 }
 
 // orgRoles are the roles an organisation's members may hold.
@@ -184,14 +186,22 @@ func randomHex(n int) string {
 // "CANARY-g-ROLE" mapped to each role, and signs a member in with each role.
 func newTestOrg(t *testing.T, s *tenants.Store, p *testProvider) *testOrg {
 	t.Helper()
-	ctx := context.Background()
-	o := &testOrg{provider: p, canary: "canary" + randomHex(6), jwt: map[tenants.Role]string{}, members: map[tenants.Role]uuid.UUID{}}
-	o.slug = "org-" + randomHex(5)
-	tn, err := s.AddTenant(ctx, tenants.NewTenant{Slug: o.slug, Name: "Organisation " + o.slug, Country: "LA"})
+	slug := "org-" + randomHex(5)
+	tn, err := s.AddTenant(context.Background(), tenants.NewTenant{Slug: slug, Name: "Organisation " + slug, Country: "LA"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.id = tn.ID
+	return adoptTestOrg(t, s, p, tn)
+}
+
+// adoptTestOrg makes an existing organisation (a demo one) an
+// organisation of the tests, as newTestOrg does a new one: its provider
+// is p (replacing any it had), and a member signs in with each role.
+func adoptTestOrg(t *testing.T, s *tenants.Store, p *testProvider, tn *tenants.Tenant) *testOrg {
+	t.Helper()
+	ctx := context.Background()
+	o := &testOrg{provider: p, canary: "canary" + randomHex(6), jwt: map[tenants.Role]string{}, members: map[tenants.Role]uuid.UUID{}}
+	o.id, o.slug = tn.ID, tn.Slug
 	o.clientID = o.canary + "-client"
 	groups := map[string][]tenants.Role{}
 	for _, r := range orgRoles() {

@@ -13,7 +13,8 @@ import (
 
 // The documents of a case (routes.go: /api/v1/cases/:id/documents,
 // /api/v1/documents/:id). An upload is a multipart form (part, the file,
-// and optionally entry_kind and entry_id); the service checks the content,
+// and optionally entry_kind and entry_id) up to the organisation's
+// document limit, read as uploads.go says; the service checks the content,
 // stores it encrypted, authorizes by the document's part and audits.
 
 type caseDocuments struct {
@@ -72,49 +73,27 @@ func (d *caseDocuments) list(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
-// upload is POST /api/v1/cases/:id/documents, a multipart form.
+// upload is POST /api/v1/cases/:id/documents, a multipart form: the
+// organisation's document limit is asked first (which refuses the
+// anonymous before the body is read), then the form is read within it
+// (uploads.go), then the service authorizes and stores.
 func (d *caseDocuments) upload(c *fiber.Ctx) error {
 	if err := d.ready(); err != nil {
 		return err
 	}
-	nd, closeFile, err := DocumentUpload(c)
+	limit, err := d.docs.MaxBytes(c.UserContext())
 	if err != nil {
 		return err
 	}
-	defer closeFile()
+	nd, err := DocumentUpload(c, limit)
+	if err != nil {
+		return err
+	}
 	doc, err := d.docs.Add(c.UserContext(), pathID(c), nd)
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(documentJSON(*doc))
-}
-
-// DocumentUpload reads an upload form (the API's, and the case page's):
-// part, file, and optionally entry_kind with entry_id. The caller closes
-// the file when done.
-func DocumentUpload(c *fiber.Ctx) (casedocs.NewDocument, func(), error) {
-	nd := casedocs.NewDocument{Part: c.FormValue("part")}
-	problems := homeward.FieldErrors{}
-	if kind, id := c.FormValue("entry_kind"), c.FormValue("entry_id"); kind != "" || id != "" {
-		entryID, err := uuid.Parse(id)
-		if err != nil {
-			problems.Add("entry_id", "expected the id of the entry (a UUID) with entry_kind")
-		}
-		nd.Entry = &casedocs.Entry{Kind: kind, ID: entryID}
-	}
-	fh, err := c.FormFile("file")
-	if err != nil {
-		problems.Add("file", "required: the file, as a multipart/form-data part")
-	}
-	if err := problems.Err(); err != nil {
-		return nd, func() {}, err
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return nd, func() {}, err
-	}
-	nd.Filename, nd.Content = fh.Filename, f
-	return nd, func() { f.Close() }, nil
 }
 
 // download is GET /api/v1/documents/:id: the content, as an attachment

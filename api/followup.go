@@ -293,38 +293,6 @@ func (f *followUps) dueList(within bool) fiber.Handler {
 	}
 }
 
-// mailAddressBody is where the member wants reminders by mail.
-type mailAddressBody struct {
-	Address  string `json:"address"`
-	Language string `json:"language"`
-}
-
-func (f *followUps) getMailAddress(c *fiber.Ctx) error {
-	if err := f.ready(); err != nil {
-		return err
-	}
-	m, err := f.svc.MailAddress(c.UserContext())
-	if err != nil {
-		return err
-	}
-	return c.JSON(mailAddressBody{Address: m.Address, Language: m.Language})
-}
-
-func (f *followUps) putMailAddress(c *fiber.Ctx) error {
-	if err := f.ready(); err != nil {
-		return err
-	}
-	var body mailAddressBody
-	if err := decodeJSON(c, &body); err != nil {
-		return err
-	}
-	m, err := f.svc.SetMailAddress(c.UserContext(), followup.MailAddress{Address: body.Address, Language: body.Language})
-	if err != nil {
-		return err
-	}
-	return c.JSON(mailAddressBody{Address: m.Address, Language: m.Language})
-}
-
 func (f *followUps) getSchedule(c *fiber.Ctx) error {
 	if err := f.ready(); err != nil {
 		return err

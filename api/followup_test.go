@@ -105,15 +105,8 @@ func TestFollowUpThroughTheAPI(t *testing.T) {
 	wantError(t, call(t, app, "GET", "/api/v1/followups/due?mine=yes", worker, ""), 422,
 		`{"error":{"code":"invalid","message":"some fields are not valid","fields":{"mine":"true or false"}}}`)
 
-	// Reminder address and schedule.
-	r = call(t, app, "PUT", "/api/v1/followups/mail-address", worker, `{"address":"Somchai <s@afesip.example.org>","language":"lo"}`)
-	if r.status != 422 || !strings.Contains(r.body, `"address"`) {
-		t.Errorf("an address with a display name: %d %s", r.status, r.body)
-	}
-	r = call(t, app, "PUT", "/api/v1/followups/mail-address", worker, `{"address":"s@afesip.example.org","language":"lo"}`)
-	if r.status != 200 || call(t, app, "GET", "/api/v1/followups/mail-address", worker, "").body != `{"address":"s@afesip.example.org","language":"lo"}` {
-		t.Errorf("the address: %d %s", r.status, r.body)
-	}
+	// The schedule (reminders by mail go to the member's contact
+	// address: contact_test.go).
 	admin := o.jwt[tenants.RoleTenantAdmin]
 	r = call(t, app, "PUT", "/api/v1/settings/followup", admin, `{"monthly_months":6,"then_every_months":3,"years":2,"remind_days_before":7}`)
 	wantError(t, r, 422, `{"error":{"code":"invalid","message":"some fields are not valid","fields":{"years":"a whole number of years from 3 to 10"}}}`)

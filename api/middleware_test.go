@@ -2,8 +2,9 @@ package api
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"fmt"
-	"github.com/afesip/homeward/tenants"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/afesip/homeward/tenants"
 )
 
 func TestPanicAnswers500AndServerKeepsServing(t *testing.T) {
@@ -107,9 +110,9 @@ func TestBodyLimit(t *testing.T) {
 	app, _ := newTestServer(t, Deps{Config: prodConfig()}, func(v1 fiber.Router) {
 		v1.Post("/upload", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"bytes": len(c.Body())}) })
 	})
-	// fasthttp refuses an oversized body from its Content-Length, before
-	// reading it, and closes the connection: app.Test reports that as its own
-	// error, and a client still writing the body sees a reset. So send the
+	// An oversized body is refused from its Content-Length, before any of
+	// it is read (refuseLargeBodies, limitBodies), and the connection
+	// closed: a client still writing the body may see a reset. So send the
 	// headers on a raw connection and read the answer.
 	base := listen(t, app)
 	post := func(n int) response {
@@ -146,6 +149,34 @@ func TestBodyLimit(t *testing.T) {
 			t.Errorf("the 413 response lacks %s", h)
 		}
 	}
+}
+
+// A compressed body would be inflated by fiber's c.Body() with no limit (a
+// small gzip bomb becomes gigabytes): it is refused, naming the header.
+func TestCompressedBodiesAreRefused(t *testing.T) {
+	app, _ := newTestServer(t, Deps{}, func(v1 fiber.Router) {
+		v1.Post("/echo", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"bytes": len(c.Body())}) })
+	})
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	if _, err := w.Write(make([]byte, 4<<20)); err != nil { // 4 MiB of zeros: about 4 KiB compressed
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Allowed controls: the same request uncompressed, and "identity".
+	if r := do(t, app, "POST", "/api/v1/echo", strings.NewReader(`{"a":1}`), "Content-Type", "application/json"); r.status != 200 || r.body != `{"bytes":7}` {
+		t.Fatalf("an uncompressed body: %d %s", r.status, r.body)
+	}
+	if r := do(t, app, "POST", "/api/v1/echo", strings.NewReader(`{"a":1}`), "Content-Type", "application/json",
+		"Content-Encoding", "identity"); r.status != 200 {
+		t.Fatalf("Content-Encoding identity: %d %s", r.status, r.body)
+	}
+	r := do(t, app, "POST", "/api/v1/echo", bytes.NewReader(gz.Bytes()), "Content-Type", "application/json",
+		"Content-Encoding", "gzip")
+	wantError(t, r, 400, `{"error":{"code":"invalid","message":"compressed request bodies are not accepted",`+
+		`"fields":{"Content-Encoding":"send the body uncompressed (no Content-Encoding)"}}}`)
 }
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$`)

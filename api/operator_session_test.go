@@ -39,6 +39,11 @@ func TestOperatorSessionFollowsTheMatrix(t *testing.T) {
 	b.withKits(t, s)
 	a.withShelters(t, s)
 	b.withShelters(t, s)
+	partner := newTestOrg(t, s, newTestProvider(t, 2))
+	a.withHandoffs(t, s, partner)
+	b.withHandoffs(t, s, partner)
+	a.withPartnerships(t, s)
+	b.withPartnerships(t, s)
 	const issuer = "https://operators.example.org"
 	app := operatorSessionServer(t, s, issuer)
 	id, sess, _, err := s.StartOperatorSession(context.Background(), issuer, "operator-"+uuid.NewString(), "", time.Now())
@@ -98,6 +103,9 @@ func TestOperatorSessionFollowsTheMatrix(t *testing.T) {
 				id = matrixTarget(t, row.kind, scope, a, b)
 			}
 			target := wildcards.Replace(strings.ReplaceAll(path, ":id", id))
+			if row.query != "" {
+				target += "?" + matrixBody(row.query, a)
+			}
 			r := send(method, target, matrixBody(row.body, a), true)
 			if r.status != status {
 				t.Errorf("%s %s (%s record) as an operator's session: %d, want %d: %.200s", method, path, scope, r.status, status, r.body)

@@ -11,6 +11,7 @@ import (
 	"github.com/afesip/homeward/tenants/cases"
 	"github.com/afesip/homeward/tenants/dashboard"
 	"github.com/afesip/homeward/tenants/followup"
+	"github.com/afesip/homeward/tenants/handoffs"
 	"github.com/afesip/homeward/tenants/kits"
 	"github.com/afesip/homeward/tenants/shelters"
 	"github.com/afesip/homeward/web/pages"
@@ -21,8 +22,8 @@ import (
 func init() {
 	api.PagesForMatrix = func(s *tenants.Store, cfg *homeward.Config) (api.Pages, error) {
 		return pages.New(pages.Deps{Config: cfg, Notifications: s, Settings: pages.TenantSettings{Store: s},
-			Memberships: pages.StoreMemberships{Store: s}, LocaleSaver: s, Administration: s, Cases: cases.New(s), FollowUp: followup.New(s), Shelters: shelters.New(s), Kits: kits.New(s),
+			Memberships: pages.StoreMemberships{Store: s}, LocaleSaver: s, Contacts: s, Administration: s, Cases: cases.New(s), FollowUp: followup.New(s), Shelters: shelters.New(s), Kits: kits.New(s),
 			CaseDocuments: casedocs.New(s, memblob.OpenBucket(nil), tenants.DocumentLimits{}), Dashboard: dashboard.New(s),
-			Care: care.New(s)})
+			Care: care.New(s), Partnerships: handoffs.New(s), Handoffs: handoffs.New(s).WithDocuments(memblob.OpenBucket(nil), tenants.DocumentLimits{})})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/afesip/homeward/tenants/casedocs"
 	"github.com/afesip/homeward/tenants/cases"
 	"github.com/afesip/homeward/tenants/followup"
+	"github.com/afesip/homeward/tenants/handoffs"
 	"github.com/afesip/homeward/tenants/kits"
 	"github.com/afesip/homeward/tenants/shelters"
 )
@@ -30,6 +31,10 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	app.Use(requestContext)
 	app.Use(observe(deps.Logger, metrics, labels))
 	app.Use(securityHeaders(production))
+	// Request bodies (uploads.go): every body is read here, at most
+	// BodyLimit, except a document upload's, which waits on the connection
+	// until sign-in and the organisation's limit say how much to read.
+	app.Use(limitBodies)
 
 	// Probes and metrics come before the rate limiter: an orchestrator or
 	// Prometheus polling them must never be throttled.
@@ -92,6 +97,9 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 		app.Get("/", compressed, deps.Pages.Home)
 		app.Get("/leave", compressed, deps.Pages.Leave)
 		app.Post("/language", deps.Pages.SetLanguage)
+		// The member's own page (web/pages/me.go): its contact address.
+		app.Get("/me", compressed, deps.Pages.Me)
+		app.Post("/me/contact", compressed, deps.Pages.SaveContact)
 		app.Get("/settings/members", compressed, deps.Pages.Members)
 		app.Get("/settings/members/:id", compressed, deps.Pages.Member)
 		app.Post("/settings/members/:id/roles", compressed, deps.Pages.SetMemberRoles)
@@ -104,6 +112,12 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 		app.Post("/settings/identity-provider", compressed, auth.providersChangedAfter, deps.Pages.SaveIdentityProvider)
 		app.Get("/settings/retention", compressed, deps.Pages.Retention)
 		app.Post("/settings/retention", compressed, deps.Pages.SaveRetention)
+		// The survivor's path settings (web/pages/pathsettings.go): the kit
+		// limit and the follow-up schedule, organisation settings as above.
+		app.Get("/settings/kit-limit", compressed, deps.Pages.KitLimit)
+		app.Post("/settings/kit-limit", compressed, deps.Pages.SaveKitLimit)
+		app.Get("/settings/followup", compressed, deps.Pages.FollowUpSchedule)
+		app.Post("/settings/followup", compressed, deps.Pages.SaveFollowUpSchedule)
 		// The case files (web/pages/cases.go): the domain authorizes each
 		// read and write and leaves out the parts a member may not see.
 		// /cases/new and /cases/erasures come before /cases/:id.
@@ -117,12 +131,13 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 		app.Get("/cases/:id/audit", compressed, deps.Pages.CaseAudit)
 		app.Post("/cases/:id/groups/:group", compressed, deps.Pages.SaveCaseGroup)
 		app.Post("/cases/:id/stage", compressed, deps.Pages.ChangeCaseStage)
+		app.Post("/cases/:id/assignment", compressed, deps.Pages.AssignCase)
 		app.Post("/cases/:id/comments", compressed, deps.Pages.AddCaseComment)
 		app.Post("/cases/:id/consent", compressed, deps.Pages.RecordCaseConsent)
 		app.Post("/cases/:id/consent/:purpose/withdraw", compressed, deps.Pages.WithdrawCaseConsent)
 		app.Post("/cases/:id/erasure", compressed, deps.Pages.RequestCaseErasure)
 		app.Get("/cases/:id/documents", compressed, deps.Pages.CaseDocuments)
-		app.Post("/cases/:id/documents", compressed, deps.Pages.AddCaseDocument)
+		app.Post("/cases/:id/documents", compressed, deps.Pages.AddCaseDocument) // its body: DocumentUpload and FormValue only (uploads.go)
 		// Shelters and admission (web/pages/shelters.go): the shelters
 		// service authorizes each (shelters.read/.write; the case's core).
 		app.Get("/shelters", compressed, deps.Pages.Shelters)
@@ -164,7 +179,33 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 		app.Post("/cases/:id/followup/close", compressed, deps.Pages.CloseFollowUp)
 		app.Get("/followups", compressed, deps.Pages.FollowUps)
 		app.Post("/followups/visits/:id", compressed, deps.Pages.RecordVisit)
-		app.Post("/followups/mail-address", compressed, deps.Pages.SaveFollowUpMailAddress)
+		// Partnerships with other organisations (web/pages/partnerships.go):
+		// the list, the proposal form, and each move's form; the handoff
+		// service authorizes each (partnerships.read, .write).
+		app.Get("/partnerships", compressed, deps.Pages.Partnerships)
+		app.Post("/partnerships", compressed, deps.Pages.ProposePartnership)
+		app.Post("/partnerships/:id/accept", compressed, deps.Pages.AcceptPartnership)
+		app.Post("/partnerships/:id/decline", compressed, deps.Pages.DeclinePartnership)
+		app.Post("/partnerships/:id/suspend", compressed, deps.Pages.SuspendPartnership)
+		app.Post("/partnerships/:id/resume", compressed, deps.Pages.ResumePartnership)
+		app.Post("/partnerships/:id/end", compressed, deps.Pages.EndPartnership)
+		// Repatriation handoffs (web/pages/handoffs.go): the inbox and
+		// outgoing tabs, the start form (from a case, or the short intake),
+		// the dashboard, a handoff with its timeline and the forms of this
+		// side's steps, thread and feedback. The handoff service authorizes
+		// each; /handoffs/new and /handoffs/dashboard come before /:id.
+		app.Get("/handoffs", compressed, deps.Pages.Handoffs)
+		app.Post("/handoffs", compressed, deps.Pages.StartHandoff)
+		app.Get("/handoffs/new", compressed, deps.Pages.NewHandoff)
+		app.Get("/handoffs/dashboard", compressed, deps.Pages.HandoffDashboard)
+		app.Get("/handoffs/:id", compressed, deps.Pages.Handoff)
+		app.Post("/handoffs/:id/override", compressed, deps.Pages.DecideHandoffOverride)
+		app.Post("/handoffs/:id/accept", compressed, deps.Pages.AcceptHandoff)
+		app.Post("/handoffs/:id/decline", compressed, deps.Pages.DeclineHandoff)
+		app.Post("/handoffs/:id/withdraw", compressed, deps.Pages.WithdrawHandoff)
+		app.Post("/handoffs/:id/stages", compressed, deps.Pages.RecordHandoffStage)
+		app.Post("/handoffs/:id/messages", compressed, deps.Pages.PostHandoffMessage)
+		app.Post("/handoffs/:id/feedback", compressed, deps.Pages.SendHandoffFeedback)
 		app.Get("/static/:file", compressed, deps.Pages.Asset)
 	}
 
@@ -176,6 +217,9 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	// provider and permission adjustments (members.go). Each is authorized in the domain.
 	admin := &administration{store: deps.Store, auth: auth, demo: deps.Config.Demo()}
 	v1.Get("/me", me)
+	// The member's own contact address (contact.go): where its mail goes.
+	v1.Get("/me/contact", admin.getContact)
+	v1.Put("/me/contact", admin.putContact)
 	v1.Get("/members", admin.listMembers)
 	v1.Post("/members/:id/disable", admin.setMemberDisabled(true))
 	v1.Post("/members/:id/enable", admin.setMemberDisabled(false))
@@ -260,7 +304,7 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 		documents.docs = casedocs.New(deps.Store, deps.Documents, tenants.DocumentLimits{})
 	}
 	v1.Get("/cases/:id/documents", documents.list)
-	v1.Post("/cases/:id/documents", documents.upload)
+	v1.Post("/cases/:id/documents", documents.upload) // reads its body through DocumentUpload only (uploads.go)
 	v1.Get("/documents/:id", documents.download)
 	v1.Delete("/documents/:id", documents.remove)
 	// Shelters and the admission of a case (shelters.go): the shelters
@@ -280,8 +324,8 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	v1.Post("/cases/:id/admission/discharge", housing.discharge)
 	// Reintegration and follow-up (followup.go): a case's reintegration,
 	// its visits and their records, the end of its follow-up; the
-	// organisation's overdue and due visits; a member's reminder address;
-	// the organisation's schedule. The follow-up service authorizes each.
+	// organisation's overdue and due visits; the organisation's schedule.
+	// The follow-up service authorizes each.
 	follow := &followUps{svc: followup.New(deps.Store)}
 	v1.Get("/cases/:id/reintegration", follow.getReintegration)
 	v1.Post("/cases/:id/reintegration", follow.reintegrate)
@@ -292,10 +336,49 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	v1.Post("/visits/:id/missed", follow.recordVisit(followup.OutcomeMissed))
 	v1.Get("/followups/overdue", follow.dueList(false))
 	v1.Get("/followups/due", follow.dueList(true))
-	v1.Get("/followups/mail-address", follow.getMailAddress)
-	v1.Put("/followups/mail-address", follow.putMailAddress)
 	v1.Get("/settings/followup", follow.getSchedule)
 	v1.Put("/settings/followup", follow.putSchedule)
+	// Partnerships between organisations (partnerships.go): the list, a
+	// proposal, one partnership, accept and decline (the other side),
+	// suspend, resume and end (either side), the partner's anonymised
+	// statistics; the organisations one may propose to. The handoff
+	// service authorizes each and writes both sides' copies.
+	partners := &partnershipRoutes{svc: handoffs.New(deps.Store)}
+	v1.Get("/partnerships", partners.list)
+	v1.Post("/partnerships", partners.propose)
+	v1.Get("/partnerships/:id", partners.get)
+	v1.Post("/partnerships/:id/accept", partners.decide(true))
+	v1.Post("/partnerships/:id/decline", partners.decide(false))
+	v1.Post("/partnerships/:id/suspend", partners.change(handoffs.PartnershipSuspended))
+	v1.Post("/partnerships/:id/resume", partners.change(handoffs.PartnershipActive))
+	v1.Post("/partnerships/:id/end", partners.change(handoffs.PartnershipEnded))
+	v1.Get("/partnerships/:id/statistics.csv", partners.statistics)
+	v1.Get("/organisations/partners", partners.partners)
+	// Repatriation handoffs between two organisations (handoffs.go):
+	// the inbox and outgoing list, starting one from a case or the short
+	// intake, the fields a case may share, the dashboard, a handoff as this
+	// side sees it, the override decision, accept and decline, withdrawal,
+	// the stages, the shared thread and the reintegration feedback. The
+	// handoff service authorizes each; /sharable and /dashboard come
+	// before /:id.
+	handover := &handoffRequests{svc: handoffs.New(deps.Store)}
+	if deps.Documents != nil {
+		handover.svc = handover.svc.WithDocuments(deps.Documents, tenants.DocumentLimits{})
+	}
+	v1.Get("/handoffs", handover.listHandoffs)
+	v1.Post("/handoffs", handover.startHandoff)
+	v1.Get("/handoffs/sharable", handover.sharable)
+	v1.Get("/handoffs/dashboard", handover.dashboard)
+	v1.Get("/handoffs/:id", handover.getHandoff)
+	v1.Post("/handoffs/:id/override", handover.decideOverride)
+	v1.Post("/handoffs/:id/accept", handover.accept)
+	v1.Post("/handoffs/:id/decline", handover.decline)
+	v1.Post("/handoffs/:id/withdraw", handover.withdraw)
+	v1.Post("/handoffs/:id/stages", handover.recordStage)
+	v1.Get("/handoffs/:id/messages", handover.thread)
+	v1.Post("/handoffs/:id/messages", handover.post)
+	v1.Get("/handoffs/:id/feedback", handover.listFeedback)
+	v1.Post("/handoffs/:id/feedback", handover.sendFeedback)
 	if testRoutes != nil {
 		testRoutes(v1)
 	}

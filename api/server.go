@@ -16,8 +16,9 @@ import (
 	"github.com/afesip/homeward/tenants"
 )
 
-// BodyLimit is the largest request body accepted, in bytes. Larger bodies are
-// refused with 413 too_large before any handler runs.
+// BodyLimit is the largest request body accepted, in bytes, on every route
+// but the two document uploads (uploads.go: UploadBodyLimit). Larger bodies
+// are refused with 413 too_large before any handler runs (limitBodies).
 const BodyLimit = 1 << 20
 
 // DefaultRateLimit is the number of requests one client may make per minute
@@ -47,6 +48,8 @@ type Pages interface {
 	Home(c *fiber.Ctx) error                 // GET /: the dashboard, or the welcome page
 	Leave(c *fiber.Ctx) error                // GET /leave: the neutral page of "Leave quickly"
 	SetLanguage(c *fiber.Ctx) error          // POST /language: the language picker
+	Me(c *fiber.Ctx) error                   // GET /me: the member's own page (its contact address)
+	SaveContact(c *fiber.Ctx) error          // POST /me/contact
 	Members(c *fiber.Ctx) error              // GET /settings/members
 	Member(c *fiber.Ctx) error               // GET /settings/members/:id
 	SetMemberRoles(c *fiber.Ctx) error       // POST /settings/members/:id/roles
@@ -59,6 +62,10 @@ type Pages interface {
 	SaveIdentityProvider(c *fiber.Ctx) error // POST /settings/identity-provider
 	Retention(c *fiber.Ctx) error            // GET /settings/retention: closed cases' retention, and those due
 	SaveRetention(c *fiber.Ctx) error        // POST /settings/retention
+	KitLimit(c *fiber.Ctx) error             // GET /settings/kit-limit: the starter kit's limit
+	SaveKitLimit(c *fiber.Ctx) error         // POST /settings/kit-limit
+	FollowUpSchedule(c *fiber.Ctx) error     // GET /settings/followup: the follow-up schedule
+	SaveFollowUpSchedule(c *fiber.Ctx) error // POST /settings/followup
 	Cases(c *fiber.Ctx) error                // GET /cases: the list and its search
 	NewCase(c *fiber.Ctx) error              // GET /cases/new: the intake form
 	CreateCase(c *fiber.Ctx) error           // POST /cases
@@ -69,6 +76,7 @@ type Pages interface {
 	CaseAudit(c *fiber.Ctx) error            // GET /cases/:id/audit
 	SaveCaseGroup(c *fiber.Ctx) error        // POST /cases/:id/groups/:group
 	ChangeCaseStage(c *fiber.Ctx) error      // POST /cases/:id/stage
+	AssignCase(c *fiber.Ctx) error           // POST /cases/:id/assignment: owner and assigned staff
 	AddCaseComment(c *fiber.Ctx) error       // POST /cases/:id/comments
 	RecordCaseConsent(c *fiber.Ctx) error    // POST /cases/:id/consent
 	WithdrawCaseConsent(c *fiber.Ctx) error  // POST /cases/:id/consent/:purpose/withdraw
@@ -86,12 +94,11 @@ type Pages interface {
 	Asset(c *fiber.Ctx) error                // GET /static/:file: hashed, immutable assets
 
 	// Reintegration and follow-up (web/pages/followup.go).
-	FollowUp(c *fiber.Ctx) error                // GET /cases/:id/followup: reintegration, visits, closing
-	Reintegrate(c *fiber.Ctx) error             // POST /cases/:id/followup/reintegration
-	CloseFollowUp(c *fiber.Ctx) error           // POST /cases/:id/followup/close
-	FollowUps(c *fiber.Ctx) error               // GET /followups: overdue and due visits
-	RecordVisit(c *fiber.Ctx) error             // POST /followups/visits/:id
-	SaveFollowUpMailAddress(c *fiber.Ctx) error // POST /followups/mail-address
+	FollowUp(c *fiber.Ctx) error      // GET /cases/:id/followup: reintegration, visits, closing
+	Reintegrate(c *fiber.Ctx) error   // POST /cases/:id/followup/reintegration
+	CloseFollowUp(c *fiber.Ctx) error // POST /cases/:id/followup/close
+	FollowUps(c *fiber.Ctx) error     // GET /followups: overdue and due visits
+	RecordVisit(c *fiber.Ctx) error   // POST /followups/visits/:id
 
 	// Shelters and admission (web/pages/shelters.go).
 	Shelters(c *fiber.Ctx) error         // GET /shelters: occupancy, waiting lists, and the forms of writers
@@ -111,6 +118,29 @@ type Pages interface {
 	RejectKit(c *fiber.Ctx) error   // POST /cases/kits/:id/reject
 	DisburseKit(c *fiber.Ctx) error // POST /cases/kits/:id/disburse
 	HandOverKit(c *fiber.Ctx) error // POST /cases/kits/:id/handover
+
+	// Partnerships with other organisations (web/pages/partnerships.go).
+	Partnerships(c *fiber.Ctx) error       // GET /partnerships: the list, proposals to decide, the proposal form
+	ProposePartnership(c *fiber.Ctx) error // POST /partnerships
+	AcceptPartnership(c *fiber.Ctx) error  // POST /partnerships/:id/accept (the other organisation)
+	DeclinePartnership(c *fiber.Ctx) error // POST /partnerships/:id/decline
+	SuspendPartnership(c *fiber.Ctx) error // POST /partnerships/:id/suspend
+	ResumePartnership(c *fiber.Ctx) error  // POST /partnerships/:id/resume
+	EndPartnership(c *fiber.Ctx) error     // POST /partnerships/:id/end
+
+	// Repatriation handoffs (web/pages/handoffs.go).
+	Handoffs(c *fiber.Ctx) error              // GET /handoffs: the inbox and outgoing tabs
+	StartHandoff(c *fiber.Ctx) error          // POST /handoffs: from a case, or the short intake
+	NewHandoff(c *fiber.Ctx) error            // GET /handoffs/new[?case=ID]: the start form, or the short intake
+	HandoffDashboard(c *fiber.Ctx) error      // GET /handoffs/dashboard: by stage, days at each stage
+	Handoff(c *fiber.Ctx) error               // GET /handoffs/:id: timeline, forms, thread, feedback
+	DecideHandoffOverride(c *fiber.Ctx) error // POST /handoffs/:id/override (a second person)
+	AcceptHandoff(c *fiber.Ctx) error         // POST /handoffs/:id/accept
+	DeclineHandoff(c *fiber.Ctx) error        // POST /handoffs/:id/decline
+	WithdrawHandoff(c *fiber.Ctx) error       // POST /handoffs/:id/withdraw: withdraw, or stop sharing
+	RecordHandoffStage(c *fiber.Ctx) error    // POST /handoffs/:id/stages
+	PostHandoffMessage(c *fiber.Ctx) error    // POST /handoffs/:id/messages
+	SendHandoffFeedback(c *fiber.Ctx) error   // POST /handoffs/:id/feedback
 
 	// ErrorPage answers an error as an HTML page in the reader's language
 	// (errors.go calls it for a browser's request outside the API).
@@ -257,7 +287,15 @@ func newServer(deps Deps, testRoutes func(v1 fiber.Router)) *fiber.App {
 
 	app := fiber.New(fiber.Config{
 		ErrorHandler: errorHandler(deps.Logger, production, labels, deps.Pages),
-		BodyLimit:    BodyLimit,
+		// Bodies are streamed: fasthttp reads the headers and at most 8 KiB
+		// of the body; limitBodies (uploads.go) reads the rest within
+		// BodyLimit, or, for a member's document upload, the organisation's
+		// limit. fasthttp's own limit is the largest upload (a body above it
+		// is still streamed, and limitBodies refuses it), and it must not
+		// parse multipart forms itself (it would read them whole).
+		BodyLimit:                    UploadBodyLimit,
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
 		// Generous enough for a slow mobile link in the field, short enough
 		// that idle or trickling connections do not pile up.
 		ReadTimeout:           30 * time.Second,
@@ -270,6 +308,9 @@ func newServer(deps Deps, testRoutes func(v1 fiber.Router)) *fiber.App {
 		// are trusted only by the rate limiter's key, from Deps.TrustedProxies.
 		ProxyHeader: "",
 	})
+	// Before fasthttp pre-reads a body: refuse one too large by its
+	// Content-Length (uploads.go).
+	app.Server().HeaderReceived = refuseLargeBodies
 	routes(app, deps, production, labels, testRoutes)
 	labels.load(app)
 	return app

@@ -152,8 +152,13 @@ func (s *SignIn) checkCSRF(c *fiber.Ctx, sess *tenants.Session) error {
 }
 
 // formField reads a field of a form body (never the query string, where a
-// token would end up in logs and histories).
+// token would end up in logs and histories). A document upload's body is
+// still on the connection: the token is one of the fields before the file
+// (uploads.go).
 func formField(c *fiber.Ctx, name string) string {
+	if uploadBodyOf(c) != nil {
+		return FormValue(c, name)
+	}
 	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
 	switch {
 	case strings.HasPrefix(ct, fiber.MIMEApplicationForm):

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 )
 
 // Actor kinds.
@@ -12,6 +13,10 @@ const (
 	ActorAPIToken = "api_token" // a program using a member's API token
 	ActorSystem   = "system"    // background work, scheduled jobs
 	ActorOperator = "operator"  // a platform operator (no case data)
+	// ActorPartner is another organisation, on this organisation's copy of
+	// work the two share (a partnership, a repatriation handoff): the
+	// organisation only, never one of its members (PartnerActor).
+	ActorPartner = "partner"
 )
 
 // Actor is who acts: a person is an identity (issuer, subject), never an
@@ -25,6 +30,22 @@ type Actor struct {
 
 // SystemActor is background work acting on its own.
 var SystemActor = Actor{Kind: ActorSystem, Issuer: "homeward", Subject: "system"}
+
+// PartnerActor is how organisation org is recorded when its member's action
+// on shared work (a partnership, a handoff) is audited in the other
+// organisation's chain: by the organisation alone, so that no member of
+// one organisation is ever named to the other (no member id, no identity).
+func PartnerActor(org uuid.UUID) Actor {
+	return Actor{Kind: ActorPartner, Issuer: "homeward", Subject: "organisation:" + org.String()}
+}
+
+// AsPartner is tx (a step of Store.AcrossTenants on the other
+// organisation's side) acting as organisation org: its audit rows name
+// PartnerActor(org), and org as the organisation the actor acts for.
+func AsPartner(tx *gorm.DB, org uuid.UUID) *gorm.DB {
+	ctx := WithTenant(WithActor(tx.Statement.Context, PartnerActor(org)), org)
+	return tx.WithContext(ctx)
+}
 
 type actorKey struct{}
 type requestIDKey struct{}

@@ -136,6 +136,10 @@ func (e AuditEntry) validate() error {
 func validActor(a Actor) error {
 	switch a.Kind {
 	case ActorMember, ActorAPIToken, ActorSystem, ActorOperator:
+	case ActorPartner:
+		if a.MemberID != nil {
+			return errors.New("tenants: audit: a partner organisation is recorded without a member of it")
+		}
 	default:
 		return fmt.Errorf("tenants: audit: unknown actor kind %q", a.Kind)
 	}

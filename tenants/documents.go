@@ -197,6 +197,14 @@ func SetDocumentMaxBytes(tx *gorm.DB, n int64, limits DocumentLimits) error {
 	return PutSetting(tx, SettingDocumentMaxBytes, strconv.FormatInt(n, 10))
 }
 
+// DocumentTooLarge is the refusal of a file above the organisation's
+// document limit (too_large, naming the field file): StoreDocument's, and
+// the upload routes' when a body's size already says so (api/uploads.go).
+func DocumentTooLarge(limit int64) error {
+	return &homeward.Error{Code: homeward.ETOOLARGE, Message: "the file is too large",
+		Fields: map[string]string{"file": "larger than this organisation's limit of " + humanBytes(limit)}}
+}
+
 // StoreDocument checks, cleans and encrypts a file of a case and stores it:
 // refused as too_large above the organisation's limit (before anything is
 // written), as invalid when its content is not of an allowed type; images
@@ -244,8 +252,7 @@ func StoreDocument(tx *gorm.DB, bucket *blob.Bucket, nd NewDocument, limits Docu
 		return nil, fmt.Errorf("tenants: read the document: %w", err)
 	}
 	if int64(len(content)) > limit {
-		return nil, &homeward.Error{Code: homeward.ETOOLARGE, Message: "the file is too large",
-			Fields: map[string]string{"file": "larger than this organisation's limit of " + humanBytes(limit)}}
+		return nil, DocumentTooLarge(limit)
 	}
 	contentType, content, err := checkContent(content)
 	if err != nil {

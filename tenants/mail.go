@@ -84,14 +84,8 @@ const maxAddressLen = 254
 func (m *Mail) Validate() error {
 	f := homeward.FieldErrors{}
 	to := strings.TrimSpace(m.To)
-	addr, err := mail.ParseAddress(to)
-	switch {
-	case to == "":
-		f.Add("to", "required")
-	case err != nil || addr.Address != to:
-		f.Add("to", "a bare e-mail address such as someone@example.org, without a display name")
-	case len(to) > maxAddressLen:
-		f.Add("to", fmt.Sprintf("at most %d characters", maxAddressLen))
+	if why := addressProblem(to); why != "" {
+		f.Add("to", why)
 	}
 	if !emails.Known(m.Template) {
 		f.Add("template", fmt.Sprintf("one of the templates %v", emails.Templates().Keys()))
@@ -112,6 +106,21 @@ func (m *Mail) Validate() error {
 	}
 	m.To = to
 	return nil
+}
+
+// addressProblem is why to (trimmed) cannot be a mail's recipient, "" when
+// it can: a bare address, no display name, at most maxAddressLen.
+func addressProblem(to string) string {
+	addr, err := mail.ParseAddress(to)
+	switch {
+	case to == "":
+		return "required"
+	case err != nil || addr.Address != to:
+		return "a bare e-mail address such as someone@example.org, without a display name"
+	case len(to) > maxAddressLen:
+		return fmt.Sprintf("at most %d characters", maxAddressLen)
+	}
+	return ""
 }
 
 // MessageIDOf is the RFC 5322 Message-ID of the mail id: the same mail

@@ -330,6 +330,36 @@ func OrgPrincipal(ctx context.Context, perm Permission) (*Principal, error) {
 	return orgPrincipal(ctx, perm)
 }
 
+// MaxStaff bounds how many members StaffOf lists: an organisation's staff,
+// not its history.
+const MaxStaff = 500
+
+// StaffOf lists the enabled members of the transaction's organisation who
+// hold a role now, by subject (then id), at most MaxStaff: those a feature
+// may give work to (a case's owner and assigned staff: the assignment
+// form, cases.Service.Staff). The caller has authorized the reader; the
+// members are shown as the members page shows them, by subject, since a
+// membership holds no name.
+func StaffOf(tx *gorm.DB) ([]Member, error) {
+	tenant, ok := txTenantFrom(tx.Statement.Context)
+	if !ok {
+		return nil, ErrNoTenant
+	}
+	var rows []memberRow
+	if err := tx.Session(&gorm.Session{NewDB: true}).Raw(`SELECT m.*, i.issuer, i.subject FROM memberships m
+		JOIN identities i ON i.id = m.identity_id WHERE m.tenant_id = ? AND NOT m.disabled ORDER BY i.subject, m.id`, tenant).
+		Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := []Member{}
+	for i := range rows {
+		if m := rows[i].member(); len(m.Roles) > 0 && len(out) < MaxStaff {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
 // MembersHolding lists, in the order given, which of ids are enabled
 // members of the transaction's organisation holding one of roles now (any
 // role when none is given): a feature addressing work to the staff of a

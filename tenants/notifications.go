@@ -19,9 +19,20 @@ const KindNotifyCreate = "notify:create"
 // with what it tells. A notification holds no text: its kind is rendered in
 // the reader's language at display time. A feature adds its kinds here.
 var NotificationKinds = map[string]string{
-	"platform:test":          "a test notification, to check that notifications reach a member",
-	"followup:visit_due":     "a follow-up visit of one of the member's cases is due soon (tenants/followup)",
-	"followup:visit_overdue": "a follow-up visit of one of the member's cases is overdue (tenants/followup)",
+	"platform:test":           "a test notification, to check that notifications reach a member",
+	"followup:visit_due":      "a follow-up visit of one of the member's cases is due soon (tenants/followup)",
+	"followup:visit_overdue":  "a follow-up visit of one of the member's cases is overdue (tenants/followup)",
+	"handoff:partnership":     "another organisation proposed, accepted, declined, suspended, resumed or ended a partnership with the member's organisation (tenants/handoffs)",
+	"handoff:received":        "a partner organisation handed a survivor over: a new handoff in the inbox (tenants/handoffs)",
+	"handoff:override_asked":  "a handoff waits for a second person to approve sending it without the sharing consent (tenants/handoffs)",
+	"handoff:accepted":        "the receiving organisation accepted a handoff (tenants/handoffs)",
+	"handoff:declined":        "the receiving organisation declined a handoff (tenants/handoffs)",
+	"handoff:withdrawn":       "the sending organisation withdrew a handoff before its acceptance (tenants/handoffs)",
+	"handoff:stage":           "the other organisation recorded, confirmed or reopened a stage of a handoff (tenants/handoffs)",
+	"handoff:message":         "the other organisation wrote in a handoff's thread (tenants/handoffs)",
+	"handoff:feedback":        "the receiving organisation sent reintegration feedback on a handoff (tenants/handoffs)",
+	"handoff:stalled":         "a stage of a handoff has not moved past the partnership's stall threshold, and the next step is the member's organisation's (tenants/handoffs)",
+	"handoff:sharing_stopped": "the sending organisation stopped sharing further updates of a handoff (tenants/handoffs)",
 }
 
 // NotificationRecordTypes are the records a notification may link to, each
@@ -30,6 +41,8 @@ var NotificationRecordTypes = map[string]string{
 	"organisation":   "the organisation itself (tenants)",
 	"mail":           "a mail message (mail_messages)",
 	"followup_visit": "a follow-up visit (followup_visits)",
+	"partnership":    "a partnership with another organisation (partnerships)",
+	"handoff":        "a repatriation handoff, this organisation's copy (handoffs)",
 }
 
 // Notification is one in-app notification for one member: what happened

@@ -49,6 +49,16 @@ const (
 	PermSheltersWrite    Permission = "shelters.write"     // add and change shelters
 	PermDashboardRead    Permission = "dashboard.read"     // the organisation's dashboard, every case counted
 	PermDashboardReadOwn Permission = "dashboard.read_own" // the dashboard of the member's own cases
+
+	// Repatriation handoffs between organisations (tenants/handoffs).
+	PermPartnershipsRead       Permission = "partnerships.read"        // the organisation's partnerships
+	PermPartnershipsWrite      Permission = "partnerships.write"       // propose, accept, decline, suspend, resume, end
+	PermHandoffWrite           Permission = "handoff.write"            // start a handoff, choose its fields, advance the organisation's stages
+	PermHandoffWriteOwn        Permission = "handoff.write_own"        // the same, on handoffs of the member's own cases
+	PermHandoffOverrideApprove Permission = "handoff.override.approve" // approve sending without the sharing consent (a second person)
+	PermHandoffInbox           Permission = "handoff.inbox"            // incoming handoffs: accept, decline
+	PermHandoffThread          Permission = "handoff.thread"           // the shared thread: messages and documents
+	PermHandoffThreadOwn       Permission = "handoff.thread_own"       // the same, on handoffs of the member's own cases
 )
 
 // The parts of a case beside its field groups, each with its own access
@@ -138,6 +148,15 @@ var defaultGrants = map[Permission]grant{
 	PermSheltersWrite:    {roles: []Role{RoleTenantAdmin, RoleCaseManager}},
 	PermDashboardRead:    {roles: []Role{RoleTenantAdmin, RoleCaseManager}},
 	PermDashboardReadOwn: {roles: []Role{RoleSocialWorker, RoleCounsellor, RoleMedicalOfficer, RoleLawyer}},
+
+	PermPartnershipsRead:       {roles: []Role{RoleTenantAdmin, RoleCaseManager}, fixed: true},
+	PermPartnershipsWrite:      {roles: []Role{RoleTenantAdmin}, fixed: true},
+	PermHandoffWrite:           {roles: []Role{RoleCaseManager}, fixed: true},
+	PermHandoffWriteOwn:        {roles: []Role{RoleSocialWorker}, fixed: true},
+	PermHandoffOverrideApprove: {roles: []Role{RoleCaseManager}},
+	PermHandoffInbox:           {roles: []Role{RoleCaseManager}},
+	PermHandoffThread:          {roles: []Role{RoleCaseManager}},
+	PermHandoffThreadOwn:       {roles: []Role{RoleSocialWorker}},
 }
 
 // caseGrants is the case table: per part, who reads and writes every case
@@ -177,7 +196,8 @@ func init() {
 	}
 	Permissions = append(Permissions, PermCaseCreate, PermCaseAssign, PermCaseEraseRequest, PermCaseEraseApprove,
 		PermCaseExport, PermStatisticsRead, PermKitApprove, PermSheltersRead, PermSheltersWrite, PermDashboardRead,
-		PermDashboardReadOwn)
+		PermDashboardReadOwn, PermPartnershipsRead, PermPartnershipsWrite, PermHandoffWrite, PermHandoffWriteOwn,
+		PermHandoffOverrideApprove, PermHandoffInbox, PermHandoffThread, PermHandoffThreadOwn)
 }
 
 // Can reports whether the principal may do perm: by the default table as

@@ -127,6 +127,17 @@ func txTenantFrom(ctx context.Context) (uuid.UUID, bool) {
 	return t.id, ok && t.id != uuid.Nil
 }
 
+// TxTenant is the organisation of tx, a transaction of InTenant: ErrNoTenant
+// outside one. A subquery built for another statement (db.Where("x IN (?)",
+// sub)) should name it itself, as BlindIndexMatches and cases.LiveCases do:
+// its conditions are its own, whatever becomes of the statement around it.
+func TxTenant(tx *gorm.DB) (uuid.UUID, error) {
+	if tid, ok := txTenantFrom(tx.Statement.Context); ok {
+		return tid, nil
+	}
+	return uuid.Nil, ErrNoTenant
+}
+
 // InTenant runs fn in one transaction on behalf of tenantID: on PostgreSQL it
 // sets app.tenant_id for this transaction only, so row-level security limits
 // every statement to the tenant; the GORM callbacks add the same condition on

@@ -20,6 +20,10 @@
 //     and marks the row done in it. A handler's database changes and the done
 //     mark commit together; a failing handler's changes roll back and asynq
 //     retries the task. When retries are exhausted the row is marked dead.
+//     Work that opens its own transactions (a service spanning two
+//     organisations) is a Standalone: the row is checked, the work runs
+//     with no transaction open, and the row is marked done afterwards, so
+//     the work must write each of its effects once by itself.
 //
 // Delivery is at least once; a row's database effects commit exactly once.
 // Work outside the database (sending mail) must be idempotent on its own.

@@ -59,7 +59,9 @@ func TestFollowUpScheduleAndRemindersInTheBackground(t *testing.T) {
 		return cases.MoveStage(tx, c.ID, cases.StageShelter, "", time.Now())
 	}))
 	svc := followup.New(store)
-	_, err = svc.SetMailAddress(manager, followup.MailAddress{Address: "cm@afesip.example.org", Language: "lo"})
+	// The case manager owns the case (no social worker is assigned): the
+	// reminders go to her contact address, in its language.
+	_, err = store.SetMemberContact(manager, tenants.MemberContact{Address: "cm@afesip.example.org", Language: "lo"})
 	must(t, err)
 	reint, err := svc.Reintegrate(manager, c.ID, followup.NewReintegration{Destination: followup.DestinationFamily,
 		Date: time.Now().AddDate(0, 0, -35).Format(time.DateOnly), Place: "Ban Nongbua"})
@@ -90,8 +92,9 @@ func TestFollowUpScheduleAndRemindersInTheBackground(t *testing.T) {
 	}
 	var mails []tenants.MailMessage
 	must(t, store.InTenant(ctx, tenant, func(tx *gorm.DB) error { return tx.Find(&mails).Error }))
-	if len(mails) != 1 || mails[0].Template != followup.MailVisitOverdue {
-		t.Fatalf("after two days' runs: %+v, want one overdue reminder", mails)
+	if len(mails) != 1 || mails[0].Template != followup.MailVisitOverdue || mails[0].ToAddress != "cm@afesip.example.org" ||
+		mails[0].Language != "lo" {
+		t.Fatalf("after two days' runs: %+v, want one overdue reminder to the contact address, in Lao", mails)
 	}
 	if runs := strings.Count(logs.String(), "follow-up reminders queued"); runs != 1 {
 		t.Errorf("%d runs queued reminders, want 1:\n%s", runs, logs.String())

@@ -14,6 +14,7 @@ import (
 	"github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
 	"github.com/afesip/homeward/tenants/followup"
+	"github.com/afesip/homeward/tenants/handoffs"
 	"github.com/afesip/homeward/web/emails"
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -138,6 +139,17 @@ func (m *Mailer) render(tx *gorm.DB, row *tenants.MailMessage) (*emails.Message,
 var mailDetails = map[string]func(tx *gorm.DB, ids map[string]uuid.UUID, lang string, d *emails.Data) error{
 	followup.MailVisitDue:     followUpReminderMail,
 	followup.MailVisitOverdue: followUpReminderMail,
+
+	handoffs.NoticeReceived:       handoffMail,
+	handoffs.NoticeOverrideAsked:  handoffMail,
+	handoffs.NoticeAccepted:       handoffMail,
+	handoffs.NoticeDeclined:       handoffMail,
+	handoffs.NoticeWithdrawn:      handoffMail,
+	handoffs.NoticeStage:          handoffMail,
+	handoffs.NoticeMessage:        handoffMail,
+	handoffs.NoticeFeedback:       handoffMail,
+	handoffs.NoticeStalled:        handoffMail,
+	handoffs.NoticeSharingStopped: handoffMail,
 }
 
 // giveUp marks the mail failed when its job is given up.

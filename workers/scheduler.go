@@ -31,6 +31,7 @@ func DefaultPeriodicJobs() []PeriodicJob {
 	jobs = append(jobs, AuditPeriodicJobs()...)
 	jobs = append(jobs, DocumentPeriodicJobs()...)
 	jobs = append(jobs, FollowUpPeriodicJobs()...)
+	jobs = append(jobs, HandoffPeriodicJobs()...)
 	return append(jobs, CasePeriodicJobs()...)
 }
 

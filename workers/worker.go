@@ -36,17 +36,37 @@ type Handler func(ctx context.Context, tx *gorm.DB, ids map[string]uuid.UUID) er
 // row is marked dead all the same.
 type GiveUp func(ctx context.Context, tx *gorm.DB, ids map[string]uuid.UUID, reason string) error
 
+// Standalone does one kind of background work that opens its own
+// transactions: a domain service's method that spans two organisations
+// (Store.AcrossTenants) or otherwise cannot run inside the job's InTenant
+// transaction (on SQLite that transaction holds the only write lock, so a
+// second transaction from inside it would wait for itself). The worker
+// checks the outbox row in a short transaction of its own (skipped when
+// done), runs the work with no transaction open, then marks the row done
+// in a third, conditionally (only a row still pending or enqueued moves).
+//
+// So the work and the done mark do not commit together: a worker that
+// dies, or a second delivery of the same row running at the same moment,
+// runs the work again. A Standalone must therefore write each of its
+// effects once on its own, by unique keys decided in its own transactions
+// (ON CONFLICT DO NOTHING, or a conditional update, with what follows
+// written only by the write that took). The tenant of the job is in ctx
+// (tenants.TenantFrom); ids is what the job was enqueued with. Its error
+// message is stored like a Handler's: no personal data.
+type Standalone func(ctx context.Context, ids map[string]uuid.UUID) error
+
 // Registry maps job kinds ("mail:send") to their handlers. Features register
 // into it before the worker starts.
 type Registry struct {
-	mu       sync.RWMutex
-	handlers map[string]Handler
-	giveUps  map[string]GiveUp
+	mu         sync.RWMutex
+	handlers   map[string]Handler
+	standalone map[string]Standalone
+	giveUps    map[string]GiveUp
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{handlers: map[string]Handler{}, giveUps: map[string]GiveUp{}}
+	return &Registry{handlers: map[string]Handler{}, standalone: map[string]Standalone{}, giveUps: map[string]GiveUp{}}
 }
 
 // OnGiveUp sets what to record when a job of kind is given up. Like
@@ -78,29 +98,55 @@ func (r *Registry) Register(kind string, h Handler) {
 	if kind == "" || h == nil {
 		panic("workers: Register needs a kind and a handler")
 	}
-	if _, dup := r.handlers[kind]; dup {
+	r.checkNew(kind)
+	r.handlers[kind] = h
+}
+
+// RegisterStandalone sets the work of kind when it opens its own
+// transactions (Standalone). Like Register, a kind registered twice (in
+// either way), or a nil function, panics.
+func (r *Registry) RegisterStandalone(kind string, s Standalone) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if kind == "" || s == nil {
+		panic("workers: RegisterStandalone needs a kind and a function")
+	}
+	r.checkNew(kind)
+	r.standalone[kind] = s
+}
+
+// checkNew panics when kind has a handler already (r.mu held).
+func (r *Registry) checkNew(kind string) {
+	_, dup := r.handlers[kind]
+	if _, alone := r.standalone[kind]; dup || alone {
 		panic("workers: a handler for " + kind + " is already registered")
 	}
-	r.handlers[kind] = h
 }
 
 // Kinds lists the registered kinds, sorted.
 func (r *Registry) Kinds() []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	kinds := make([]string, 0, len(r.handlers))
+	kinds := make([]string, 0, len(r.handlers)+len(r.standalone))
 	for k := range r.handlers {
+		kinds = append(kinds, k)
+	}
+	for k := range r.standalone {
 		kinds = append(kinds, k)
 	}
 	sort.Strings(kinds)
 	return kinds
 }
 
-func (r *Registry) lookup(kind string) (Handler, bool) {
+// lookup finds kind's work: a Handler, or else a Standalone.
+func (r *Registry) lookup(kind string) (Handler, Standalone, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	h, ok := r.handlers[kind]
-	return h, ok
+	if h, ok := r.handlers[kind]; ok {
+		return h, nil, true
+	}
+	s, ok := r.standalone[kind]
+	return nil, s, ok
 }
 
 // DefaultQueues are the queues a worker serves, with their weights.
@@ -220,7 +266,7 @@ func TenantMiddleware(next asynq.Handler) asynq.Handler {
 }
 
 // runOutboxTask runs the handler of task in the transaction that marks its
-// outbox row done.
+// outbox row done (a Standalone: between two transactions of its own).
 func (w *Worker) runOutboxTask(ctx context.Context, task *asynq.Task) error {
 	taskID, _ := asynq.GetTaskID(ctx)
 	rowID, err := uuid.Parse(taskID)
@@ -229,51 +275,98 @@ func (w *Worker) runOutboxTask(ctx context.Context, task *asynq.Task) error {
 		// diverge); a task enqueued some other way is refused.
 		return fmt.Errorf("the task does not come from the outbox: %w", asynq.RevokeTask)
 	}
-	h, ok := w.registry.lookup(task.Type())
+	h, alone, ok := w.registry.lookup(task.Type())
 	if !ok {
 		return fmt.Errorf("no handler for kind %q: %w", task.Type(), asynq.SkipRetry)
 	}
-	tenant, inTenant := tenants.TenantFrom(ctx)
-	run := func(tx *gorm.DB) error {
-		q := tx
-		if w.store.Driver() == homeward.DriverPostgres {
-			// Held until commit: a redelivery of the same row waits here and
-			// then finds it done.
-			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-		}
-		var row tenants.OutboxMessage
-		err := q.Where("id = ?", rowID).Take(&row).Error
-		switch {
-		case errors.Is(err, gorm.ErrRecordNotFound):
-			return fmt.Errorf("no outbox row for the task: %w", asynq.RevokeTask)
-		case err != nil:
-			return fmt.Errorf("load the outbox row: %w", err)
-		}
-		switch row.Status {
-		case tenants.OutboxDone, tenants.OutboxDead:
-			return nil // delivered again: its work is already settled
-		}
-		switch {
-		case row.Kind != task.Type(),
-			inTenant != (row.TenantID != nil),
-			inTenant && *row.TenantID != tenant:
-			return fmt.Errorf("the task does not match its outbox row: %w", asynq.RevokeTask)
-		}
-		var ids map[string]uuid.UUID
-		if err := json.Unmarshal([]byte(row.Payload), &ids); err != nil {
-			return fmt.Errorf("the outbox payload is not a JSON object of ids: %w", asynq.SkipRetry)
+	if alone != nil {
+		return w.runStandalone(ctx, task, rowID, alone)
+	}
+	return w.inJobTx(ctx, func(tx *gorm.DB) error {
+		ids, settled, err := w.openRow(ctx, tx, task, rowID, true)
+		if err != nil || settled {
+			return err
 		}
 		if err := h(ctx, tx, ids); err != nil {
 			return err
 		}
-		now := time.Now().UTC()
-		return tx.Model(&tenants.OutboxMessage{}).Where("id = ?", rowID).
-			Updates(map[string]any{"status": tenants.OutboxDone, "done_at": now, "last_error": ""}).Error
+		return markDone(tx, rowID)
+	})
+}
+
+// runStandalone checks the row, runs s with no transaction open, and marks
+// the row done (Standalone says why s must write its effects once itself).
+func (w *Worker) runStandalone(ctx context.Context, task *asynq.Task, rowID uuid.UUID, s Standalone) error {
+	var (
+		ids     map[string]uuid.UUID
+		settled bool
+	)
+	err := w.inJobTx(ctx, func(tx *gorm.DB) (err error) {
+		ids, settled, err = w.openRow(ctx, tx, task, rowID, false)
+		return err
+	})
+	if err != nil || settled {
+		return err
 	}
-	if inTenant {
-		return w.store.InTenant(ctx, tenant, run)
+	if err := s(ctx, ids); err != nil {
+		return err
 	}
-	return w.store.Global(ctx, run)
+	return w.inJobTx(ctx, func(tx *gorm.DB) error { return markDone(tx, rowID) })
+}
+
+// inJobTx runs fn in the job's transaction: InTenant for the organisation
+// in ctx (TenantMiddleware), else Global.
+func (w *Worker) inJobTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if tenant, ok := tenants.TenantFrom(ctx); ok {
+		return w.store.InTenant(ctx, tenant, fn)
+	}
+	return w.store.Global(ctx, fn)
+}
+
+// openRow reads task's outbox row in tx, the job's transaction for the
+// organisation in ctx (locked until commit on
+// PostgreSQL when lock is set) and checks that the task matches it. It
+// returns the job's ids, or settled when the row is done or dead already
+// (a delivery again: its work is settled, nothing to do).
+func (w *Worker) openRow(ctx context.Context, tx *gorm.DB, task *asynq.Task, rowID uuid.UUID, lock bool) (map[string]uuid.UUID, bool, error) {
+	tenant, inTenant := tenants.TenantFrom(ctx)
+	q := tx
+	if lock && w.store.Driver() == homeward.DriverPostgres {
+		// Held until commit: a redelivery of the same row waits here and
+		// then finds it done.
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var row tenants.OutboxMessage
+	err := q.Where("id = ?", rowID).Take(&row).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return nil, false, fmt.Errorf("no outbox row for the task: %w", asynq.RevokeTask)
+	case err != nil:
+		return nil, false, fmt.Errorf("load the outbox row: %w", err)
+	}
+	switch row.Status {
+	case tenants.OutboxDone, tenants.OutboxDead:
+		return nil, true, nil
+	}
+	switch {
+	case row.Kind != task.Type(),
+		inTenant != (row.TenantID != nil),
+		inTenant && *row.TenantID != tenant:
+		return nil, false, fmt.Errorf("the task does not match its outbox row: %w", asynq.RevokeTask)
+	}
+	var ids map[string]uuid.UUID
+	if err := json.Unmarshal([]byte(row.Payload), &ids); err != nil {
+		return nil, false, fmt.Errorf("the outbox payload is not a JSON object of ids: %w", asynq.SkipRetry)
+	}
+	return ids, false, nil
+}
+
+// markDone records that a row's work is done. Only a row still pending or
+// enqueued moves: a Standalone's late second run leaves a dead mark as it is.
+func markDone(tx *gorm.DB, id uuid.UUID) error {
+	return tx.Model(&tenants.OutboxMessage{}).
+		Where("id = ? AND status IN ?", id, []string{tenants.OutboxPending, tenants.OutboxEnqueued}).
+		Updates(map[string]any{"status": tenants.OutboxDone, "done_at": time.Now().UTC(), "last_error": ""}).Error
 }
 
 // handleError logs every failure and, when asynq gives the task up (retries

@@ -15,9 +15,11 @@ import (
 	"gorm.io/gorm"
 )
 
-// auditDemo seeds the demo organisations (the seed writes one audit row in
-// each, idp.change: it points them at the demo identity provider; in
-// afesip-laos also the rows of its demo cases) and writes
+// auditDemo seeds the demo organisations (the seed writes two audit rows in
+// each: partnership.propose, the demo partnership it holds a copy of, or
+// in afesip-laos one per partnership; idp.change, it points them at the
+// demo identity provider; in afesip-laos also the rows of its demo cases)
+// and writes
 // n more audit rows for slug through the store, as the application would.
 func auditDemo(t *testing.T, env map[string]string, slug string, n int) *homeward.Config {
 	t.Helper()
@@ -66,7 +68,7 @@ func rawSQLite(t *testing.T, cfg *homeward.Config, stmts ...string) {
 
 func TestAuditVerifyCommand(t *testing.T) {
 	env := demoEnv(t)
-	cfg := auditDemo(t, env, "demo-partner-th", 3) // with the seed's row: 4
+	cfg := auditDemo(t, env, "demo-partner-th", 2) // with the seed's two rows: 4
 
 	code, out, errOut := runHomeward(t, env, "audit", "verify", "--tenant", "demo-partner-th")
 	if code != exitOK || !strings.Contains(out, "OK: the audit chain is intact") || !strings.Contains(out, "read 4 rows") {

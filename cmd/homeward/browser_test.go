@@ -286,11 +286,13 @@ func TestBrowserCaseIntakeInLao(t *testing.T) {
 	noSidewaysScroll(t, b)
 
 	b.Visit(base + "/cases")
-	b.Do(
-		chromedp.SendKeys(chromedp.ID("case-q"), "malivanh"),
-		chromedp.Click(chromedp.ID("case-search")),
-	)
-	b.Await("#case-list")
+	// The list is there before the search too: wait for the page the
+	// search loads (its address carries the query), not for the list.
+	b.Do(chromedp.SendKeys(chromedp.ID("case-q"), "malivanh"))
+	b.Submit(`#case-list`, chromedp.Click(chromedp.ID("case-search")))
+	if loc := b.Location(); !strings.Contains(loc, "q=malivanh") {
+		t.Fatalf("the search ended at %s", loc)
+	}
 	b.Check()
 	noSidewaysScroll(t, b)
 	if list := b.Text("#case-list"); !strings.Contains(list, "Malivanh") || strings.Count(list, "C-") != 1 {
@@ -322,25 +324,13 @@ func inLanguage(b *browsertest.Browser, lang string) {
 	b.Await(`html[lang="` + lang + `"]:not([data-left])`)
 }
 
-// memberID is the membership id of a demo account of AFESIP Laos, as its
-// tenant administrator finds it on the members page (signed in as them).
-func memberID(t *testing.T, b *browsertest.Browser, base, subject string) string {
-	t.Helper()
-	b.Visit(base + "/settings/members?subject=" + subject)
-	href := browsertest.Eval[string](b, `(document.querySelector('a.ident[href^="/settings/members/"]') || {}).getAttribute?.("href") || ""`)
-	id := strings.TrimPrefix(href, "/settings/members/")
-	if len(id) != 36 {
-		t.Fatalf("no member %s on the members page (href %q)", subject, href)
-	}
-	return id
-}
-
 // pageCase is the case id in the browser's address (/cases/ID[...]).
 var pageCase = regexp.MustCompile(`/cases/([0-9a-f-]{36})`)
 
 // TestBrowserSurvivorsPath walks one girl's path through AFESIP Laos's
 // pages, as its staff would, each step in another language: the case
-// manager records the intake (Lao); both acceptances and the admission to
+// manager records the intake and assigns her social worker and counsellor
+// with the case's assignment form (Lao); both acceptances and the admission to
 // a shelter (Thai); the counsellor records the initial assessment and a
 // psychological session (Malay); the social worker requests a starter kit
 // (English) and adds the seller's quote to the case's documents; the case
@@ -355,13 +345,7 @@ func TestBrowserSurvivorsPath(t *testing.T) {
 		manager    = "afesip-laos.case_manager"
 		social     = "afesip-laos.social_worker"
 		counsellor = "afesip-laos.counsellor"
-		admin      = "afesip-laos.tenant_admin"
 	)
-	// The case's staff: the pages have no assignment form yet, so the
-	// case manager assigns through the API, with the page's session. The
-	// tenant administrator finds who is who on the members page.
-	b.SignInDemo(base, admin)
-	socialID, counsellorID := memberID(t, b, base, social), memberID(t, b, base, counsellor)
 
 	// How many cases the dashboard counts as reintegrated, before.
 	b.SignInDemo(base, manager)
@@ -396,16 +380,29 @@ func TestBrowserSurvivorsPath(t *testing.T) {
 		t.Fatalf("the intake ended at %s", b.Location())
 	}
 	caseURL := base + "/cases/" + m[1]
-	assigned := browsertest.Eval[int](b, fmt.Sprintf(`(() => {
-		const x = new XMLHttpRequest();
-		x.open("PUT", "/api/v1/cases/%s/assignment", false);
-		x.setRequestHeader("Content-Type", "application/json");
-		x.setRequestHeader("X-CSRF-Token", document.querySelector('input[name="csrf_token"]').value);
-		x.send(JSON.stringify({cas_CaseOwner: null, assigned_to: [%q, %q]}));
-		return x.status;
-	})()`, m[1], socialID, counsellorID))
-	if assigned != 200 {
-		t.Fatalf("assigning the case: %d", assigned)
+
+	// Her staff, with the case's assignment form (still in Lao): the case
+	// manager ticks the social worker and the counsellor, whom the form
+	// shows by the names they sign in with, and saves.
+	staffBox := func(subject string) string {
+		id := browsertest.Eval[string](b, fmt.Sprintf(`([...document.querySelectorAll("#assignment label")]
+			.find(l => l.querySelector(".ident")?.textContent === %q) || {}).htmlFor || ""`, subject))
+		if id == "" {
+			t.Fatalf("no %s in the case's assignment form", subject)
+		}
+		return id
+	}
+	socialBox, counsellorBox := staffBox(social), staffBox(counsellor)
+	b.Do(
+		chromedp.Click(chromedp.ID(socialBox)),
+		chromedp.Click(chromedp.ID(counsellorBox)),
+		chromedp.Evaluate[chromedp.Void](`document.documentElement.dataset.left = "yes"`),
+		chromedp.Click(chromedp.ID("save-assignment")),
+	)
+	b.Await(`html:not([data-left]) p.flash`)
+	b.Check()
+	if !browsertest.Eval[bool](b, fmt.Sprintf(`document.getElementById(%q).checked && document.getElementById(%q).checked`, socialBox, counsellorBox)) {
+		t.Fatal("the social worker and the counsellor are not assigned after saving the form")
 	}
 
 	// A shelter, both acceptances and the admission, in Thai.

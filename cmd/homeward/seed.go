@@ -17,14 +17,22 @@ import (
 	"github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
 	"github.com/afesip/homeward/tenants/cases"
+	"github.com/afesip/homeward/tenants/followup"
+	"github.com/afesip/homeward/tenants/handoffs"
+	"github.com/afesip/homeward/tenants/kits"
 	"github.com/afesip/homeward/tenants/shelters"
 	"github.com/afesip/homeward/web/demoidp"
 )
 
 const seedAbout = `--demo adds the demo organisations (afesip-laos, afesip-france, demo-partner-th,
-demo-partner-my) when missing, points them at the demo identity provider
-(BASE_URL/demo-idp), and gives afesip-laos a dozen readable demo cases when it
-has none. Demo mode only.
+demo-partner-my) when missing, and their partnerships (demo-partner-th and
+demo-partner-my send repatriation handoffs to afesip-laos, afesip-laos shares
+its anonymised statistics with afesip-france), points them at the demo
+identity provider (BASE_URL/demo-idp), and gives afesip-laos a dozen readable
+demo cases when it has none: one with a starter kit requested, approved and
+disbursed, two reintegrated with their follow-up visits (one recorded, one
+overdue).
+Demo mode only.
 
 --synthetic-cases N adds N fake case files for load tests, spread over the
 organisations synthetic-01 ... synthetic-T (--tenants T, added when missing and
@@ -92,6 +100,13 @@ func seedDemo(ctx context.Context, e env) error {
 	for _, slug := range added {
 		fmt.Fprintln(e.stdout, "added", slug)
 	}
+	partnerships, err := handoffs.New(s).SeedDemoPartnerships(ctx)
+	if err != nil {
+		return err
+	}
+	if partnerships > 0 {
+		fmt.Fprintf(e.stdout, "added %d demo partnerships\n", partnerships)
+	}
 	idp, err := configureDemoIdentityProvider(ctx, cfg, log, s)
 	if err != nil {
 		return err
@@ -107,7 +122,8 @@ func seedDemo(ctx context.Context, e env) error {
 const demoCaseOrganisation = "afesip-laos"
 
 // seedDemoCases gives the demo organisation its demo cases when it has none
-// (cases.Service.SeedDemo), its staff signed in through the demo identity
+// (cases.Service.SeedDemo), then carries some further along the path
+// (followup and kits SeedDemo), its staff signed in through the demo identity
 // provider as they would sign in. An organisation pointed at another
 // provider (someone trying a real one in a demo) gets none.
 func seedDemoCases(ctx context.Context, s *tenants.Store, idp *demoidp.Provider) (int, error) {
@@ -128,11 +144,24 @@ func seedDemoCases(ctx context.Context, s *tenants.Store, idp *demoidp.Provider)
 		}
 		return nil, fmt.Errorf("no demo account of %s has the role %s", t.Slug, role)
 	}
-	n, err := cases.New(s).SeedDemo(ctx, t.ID, staff)
+	seeded, err := cases.New(s).SeedDemo(ctx, t.ID, staff)
+	n := 0
+	if seeded != nil {
+		n = seeded.Cases
+	}
 	if err != nil {
 		return n, err
 	}
-	return n, shelters.SeedDemo(ctx, s, t.ID) // after the cases: it places those at the shelter stage
+	// Further along the path, as the same staff (nothing when no case was
+	// added): two cases reintegrated with their visits, before the
+	// shelters place the cases at the shelter stage; a starter kit.
+	if err := followup.New(s).SeedDemo(ctx, seeded); err != nil {
+		return n, err
+	}
+	if err := shelters.SeedDemo(ctx, s, t.ID); err != nil {
+		return n, err
+	}
+	return n, kits.New(s).SeedDemo(ctx, seeded)
 }
 
 // Synthetic seeding's limits and batch: a batch is one transaction of

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
@@ -133,19 +135,118 @@ func TestSeedRefusesBadArguments(t *testing.T) {
 	}
 }
 
+// demoCounts opens the command's database as the application does and
+// answers each counting query (its one argument the organisation's id)
+// for the organisation slug.
+func demoCounts(t *testing.T, env map[string]string, slug string, queries map[string]string) map[string]int {
+	t.Helper()
+	cfg, _, err := homeward.LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := tenants.Open(ctx, cfg.DatabaseDriver, cfg.DatabaseURL, nil, tenants.WithMasterKeys(cfg.MasterKey, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tn, err := s.TenantBySlug(ctx, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	err = s.InTenant(ctx, tn.ID, func(tx *gorm.DB) error {
+		for name, q := range queries {
+			var n int
+			if err := tx.Raw(q, tn.ID).Scan(&n).Error; err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			out[name] = n
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// demoPathQueries count what the demo seed adds beyond the case files: the
+// starter kit (requested, approved by another member, disbursed), the
+// reintegrated cases and their scheduled visits, one recorded and one
+// overdue.
+var demoPathQueries = map[string]string{
+	"kits": "SELECT count(*) FROM kits WHERE tenant_id = ?",
+	"disbursed kits by two people": `SELECT count(*) FROM kits WHERE tenant_id = ? AND state = 'disbursed'
+		AND requested_by IS NOT NULL AND decided_by IS NOT NULL AND requested_by <> decided_by AND disbursed_by IS NOT NULL`,
+	"kit items":                   "SELECT count(*) FROM kit_items WHERE tenant_id = ?",
+	"reintegrated cases":          "SELECT count(*) FROM cases WHERE tenant_id = ? AND stage = 'reintegrated'",
+	"reintegrations":              "SELECT count(*) FROM reintegrations WHERE tenant_id = ?",
+	"scheduled":                   "SELECT count(*) FROM reintegrations WHERE tenant_id = ? AND schedule_at IS NOT NULL",
+	"visits":                      "SELECT count(*) FROM followup_visits WHERE tenant_id = ?",
+	"visits done":                 "SELECT count(*) FROM followup_visits WHERE tenant_id = ? AND status = 'done' AND visited_by IS NOT NULL",
+	"cases with a visit done":     "SELECT count(DISTINCT case_id) FROM followup_visits WHERE tenant_id = ? AND status = 'done'",
+	"visits overdue":              "SELECT count(*) FROM followup_visits WHERE tenant_id = ? AND status = 'planned' AND due_on < '" + time.Now().UTC().Format(time.DateOnly) + "'",
+	"cases with an overdue visit": "SELECT count(DISTINCT case_id) FROM followup_visits WHERE tenant_id = ? AND status = 'planned' AND due_on < '" + time.Now().UTC().Format(time.DateOnly) + "'",
+}
+
+// demoPartnershipQueries count an organisation's copies of the demo
+// partnerships.
+var demoPartnershipQueries = map[string]string{
+	"active":         "SELECT count(*) FROM partnerships WHERE tenant_id = ? AND state = 'active'",
+	"handoffs in":    "SELECT count(*) FROM partnerships WHERE to_tenant_id = tenant_id AND tenant_id = ? AND purpose = 'handoffs' AND statistics_back AND documents",
+	"statistics out": "SELECT count(*) FROM partnerships WHERE from_tenant_id = tenant_id AND tenant_id = ? AND purpose = 'statistics'",
+}
+
 // TestSeedDemoCases: seed --demo gives afesip-laos its dozen demo cases
-// once; the second run adds none.
+// once, one of them with a starter kit (requested by the social worker,
+// approved by the case manager, disbursed) and two reintegrated with their
+// follow-up schedules (one visit recorded, one overdue); the second run
+// adds none of it again.
 func TestSeedDemoCases(t *testing.T) {
 	env := demoEnv(t)
 	code, out, errOut := runHomeward(t, env, "seed", "--demo")
-	if code != 0 || !strings.Contains(out, "added 12 demo cases to afesip-laos") {
+	if code != 0 || !strings.Contains(out, "added 12 demo cases to afesip-laos") || !strings.Contains(out, "added 3 demo partnerships") {
 		t.Fatalf("seed: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = runHomeward(t, env, "seed", "--demo")
-	if code != 0 || strings.Contains(out, "demo cases") {
+	if code != 0 || strings.Contains(out, "demo cases") || strings.Contains(out, "partnerships") {
 		t.Fatalf("second seed: exit %d\n%s%s", code, out, errOut)
 	}
 	if got := caseCounts(t, env, "afesip-laos", "afesip-france"); got["afesip-laos"] != 12 || got["afesip-france"] != 0 {
 		t.Fatalf("cases after two seeds: %v, want 12 in afesip-laos and none elsewhere", got)
+	}
+	got := demoCounts(t, env, "afesip-laos", demoPathQueries)
+	want := map[string]int{"kits": 1, "disbursed kits by two people": 1, "kit items": 3, "reintegrated cases": 2,
+		"reintegrations": 2, "scheduled": 2, "visits done": 1, "cases with a visit done": 1, "visits overdue": 1,
+		"cases with an overdue visit": 1}
+	for name, n := range want {
+		if got[name] != n {
+			t.Errorf("after two seeds, %s: %d, want %d", name, got[name], n)
+		}
+	}
+	// Two schedules of the default rule (16 visits each).
+	if got["visits"] != 32 {
+		t.Errorf("after two seeds, %d visits scheduled, want 32", got["visits"])
+	}
+	// Another demo organisation gets none of it.
+	if other := demoCounts(t, env, "afesip-france", demoPathQueries); other["kits"] != 0 || other["reintegrations"] != 0 {
+		t.Errorf("afesip-france after the seeds: %v", other)
+	}
+	// The demo partnerships, once, each held by both its organisations:
+	// demo-partner-th and demo-partner-my send handoffs to afesip-laos,
+	// which shares its statistics with afesip-france.
+	for slug, want := range map[string]map[string]int{
+		"afesip-laos":     {"active": 3, "handoffs in": 2, "statistics out": 1},
+		"afesip-france":   {"active": 1, "handoffs in": 0, "statistics out": 0},
+		"demo-partner-th": {"active": 1, "handoffs in": 0, "statistics out": 0},
+		"demo-partner-my": {"active": 1, "handoffs in": 0, "statistics out": 0},
+	} {
+		got := demoCounts(t, env, slug, demoPartnershipQueries)
+		for name, n := range want {
+			if got[name] != n {
+				t.Errorf("after two seeds, %s holds %d %s partnerships, want %d", slug, got[name], name, n)
+			}
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/afesip/homeward/tenants/cases"
 	"github.com/afesip/homeward/tenants/dashboard"
 	"github.com/afesip/homeward/tenants/followup"
+	"github.com/afesip/homeward/tenants/handoffs"
 	"github.com/afesip/homeward/tenants/kits"
 	"github.com/afesip/homeward/tenants/shelters"
 	"github.com/afesip/homeward/web/demoidp"
@@ -90,6 +91,7 @@ func openPlatform(ctx context.Context, e env, role string, prepare func(*homewar
 	workers.RegisterDocumentJobs(p.registry, bucket, log.With("component", "documents"))
 	workers.RegisterCaseJobs(p.registry, log.With("component", "cases"))
 	workers.RegisterFollowUpJobs(p.registry, log.With("component", "followup"))
+	workers.RegisterHandoffJobs(p.registry, handoffs.New(p.store), log.With("component", "handoffs"))
 	if cfg.Demo() && role == "serve" {
 		added, err := p.store.SeedDemo(ctx)
 		if err != nil {
@@ -98,6 +100,12 @@ func openPlatform(ctx context.Context, e env, role string, prepare func(*homewar
 		}
 		if len(added) > 0 {
 			log.Info("demo organisations added", "slugs", added)
+		}
+		if n, err := handoffs.New(p.store).SeedDemoPartnerships(ctx); err != nil {
+			p.close()
+			return nil, fmt.Errorf("seed the demo partnerships: %w", err)
+		} else if n > 0 {
+			log.Info("demo partnerships added", "partnerships", n)
 		}
 		if p.demoIDP, err = configureDemoIdentityProvider(ctx, cfg, log, p.store); err != nil {
 			p.close()
@@ -238,9 +246,10 @@ in-process Redis-compatible queue; it starts listening when all that is done.`)
 	// when mounted (demo mode).
 	pageDeps := pages.Deps{Config: cfg, Logger: log.With("component", "pages"),
 		Notifications: p.store, Settings: pages.TenantSettings{Store: p.store},
-		Memberships: pages.StoreMemberships{Store: p.store}, LocaleSaver: p.store, Administration: p.store,
+		Memberships: pages.StoreMemberships{Store: p.store}, LocaleSaver: p.store, Contacts: p.store, Administration: p.store,
 		Cases: cases.New(p.store), Shelters: shelters.New(p.store), FollowUp: followup.New(p.store), CaseDocuments: casedocs.New(p.store, p.documents, tenants.DocumentLimits{}),
-		Dashboard: dashboard.New(p.store), Kits: kits.New(p.store), Care: care.New(p.store)}
+		Dashboard: dashboard.New(p.store), Kits: kits.New(p.store), Care: care.New(p.store),
+		Partnerships: handoffs.New(p.store), Handoffs: handoffs.New(p.store).WithDocuments(p.documents, tenants.DocumentLimits{})}
 	if deps.QueueMonitor != nil {
 		pageDeps.QueueMonitor = "/ops/queues"
 	}

@@ -18,6 +18,7 @@ package casedocs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"slices"
@@ -158,6 +159,52 @@ func (s *Service) Add(ctx context.Context, caseID uuid.UUID, nd NewDocument) (*D
 		return nil, err
 	}
 	return out, nil
+}
+
+// Link ties document documentID, stored in tx's organisation under the
+// data key of case caseID (tenants.StoreDocument with DataKeyID = caseID,
+// so that erasing the case shreds it with the rest), to that case and
+// optionally an entry of it, in the caller's transaction: for a feature
+// that brings documents into a case as part of its own work (the
+// documents a partner shared on a repatriation handoff, when the
+// receiver accepts it: tenants/handoffs). The document's part is its
+// field group. The caller has authorized the change.
+func Link(tx *gorm.DB, caseID, documentID uuid.UUID, entry *Entry) error {
+	if e := entry; e != nil && (!entryKindPattern.MatchString(e.Kind) || len(e.Kind) > 100 || e.ID == uuid.Nil) {
+		return fmt.Errorf("casedocs: link: %q is not the kind of an entry", e.Kind)
+	}
+	db := tx.Session(&gorm.Session{NewDB: true})
+	var keys []uuid.UUID
+	if err := db.Model(&tenants.Document{}).Where("id = ? AND deleted_at IS NULL", documentID).
+		Pluck("data_key_id", &keys).Error; err != nil {
+		return err
+	}
+	if len(keys) != 1 || keys[0] != caseID {
+		return errors.New("casedocs: link: the document is not a live document stored under the case's key")
+	}
+	link := linkRow{DocumentID: documentID, CaseID: caseID}
+	if e := entry; e != nil {
+		link.EntryKind, link.EntryID = &e.Kind, &e.ID
+	}
+	return db.Create(&link).Error
+}
+
+// MaxBytes is the document size limit of the principal's organisation
+// (tenants.DocumentMaxBytes within this service's limits): the upload
+// routes ask it before they read a body larger than the server's usual
+// limit (api/uploads.go). Unauthenticated without a principal, forbidden
+// outside an organisation, as Add is.
+func (s *Service) MaxBytes(ctx context.Context) (int64, error) {
+	p, err := tenants.OrgPrincipal(ctx, tenants.PermSignedIn)
+	if err != nil {
+		return 0, err
+	}
+	var limit int64
+	err = s.store.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
+		limit, err = tenants.DocumentMaxBytes(tx, s.limits)
+		return err
+	})
+	return limit, err
 }
 
 // Listing is the documents of a case a member may see, with what it may

@@ -46,6 +46,35 @@ func (s *Service) Create(ctx context.Context, nc NewCase) (*Case, error) {
 	if err != nil {
 		return nil, err
 	}
+	var out *Case
+	err = s.store.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
+		out, err = s.CreateIn(tx, p, nc, CreateOptions{})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateOptions are what a feature creating a case in its own transaction
+// (CreateIn) says beside the case.
+type CreateOptions struct {
+	// AnyGroup writes every field group of the new case whatever p may
+	// write by hand: the values were chosen elsewhere under rules of their
+	// own (a repatriation handoff's shared copy, accepted by a member of
+	// the receiving organisation who may not write the medical or legal
+	// group itself).
+	AnyGroup bool
+}
+
+// CreateIn is Create inside tx, the caller's transaction of p's
+// organisation, for a feature that creates a case as part of its own work
+// (a handoff started from the short intake form; a handoff accepted by the
+// receiver): the same checks, numbering, owner, consents and audit
+// (case.create), committed or rolled back with the caller's work. The
+// caller has authorized p (Create asks case.create).
+func (s *Service) CreateIn(tx *gorm.DB, p *tenants.Principal, nc NewCase, o CreateOptions) (*Case, error) {
 	now := stamp(s.now())
 	if nc.Stage != "" && nc.Stage != StageIntake {
 		return nil, homeward.Invalid(map[string]string{"stage": "a new case starts at intake; it moves on with an update"})
@@ -63,7 +92,7 @@ func (s *Service) Create(ctx context.Context, nc NewCase) (*Case, error) {
 	denied := map[string]string{}
 	for name := range rec.values {
 		g := byName[name].Group
-		if !slices.Contains(intakeGroups, g) && !canWrite(access, g) {
+		if !o.AnyGroup && !slices.Contains(intakeGroups, g) && !canWrite(access, g) {
 			denied[name] = fmt.Sprintf("your roles do not allow writing the %s group", g)
 		}
 	}
@@ -71,39 +100,31 @@ func (s *Service) Create(ctx context.Context, nc NewCase) (*Case, error) {
 		return nil, &homeward.Error{Code: homeward.EFORBIDDEN, Message: "your roles do not allow writing some of these fields", Fields: denied}
 	}
 
-	var out *Case
-	err = s.store.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
-		number, err := takeNumbers(tx, 1)
-		if err != nil {
-			return err
-		}
-		row, err := insertCases(tx, now, []newCase{checked}, number)
-		if err != nil {
-			return err
-		}
-		if _, err := insertConsents(tx, now, row[0].ID, p.Actor.MemberID, nc.Consents); err != nil {
-			return err
-		}
-		groups := groupsOf(rec)
-		if len(nc.Consents) > 0 {
-			groups = append(groups, tenants.CaseConsent)
-		}
-		if err := tenants.Audit(tx, tenants.AuditEntry{Action: ActionCreate, RecordType: recordType,
-			RecordID: row[0].ID, FieldGroups: groups}); err != nil {
-			return err
-		}
-		if !canRead(access, tenants.FieldGroupCore) {
-			out = &Case{ID: row[0].ID, Number: number, Reference: Reference(number), Stage: StageIntake,
-				Access: map[string]Access{}}
-			return nil
-		}
-		out, _, err = view(tx, p, row[0], nil, rec)
-		return err
-	})
+	number, err := takeNumbers(tx, 1)
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	row, err := insertCases(tx, now, []newCase{checked}, number)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := insertConsents(tx, now, row[0].ID, p.Actor.MemberID, nc.Consents); err != nil {
+		return nil, err
+	}
+	groups := groupsOf(rec)
+	if len(nc.Consents) > 0 {
+		groups = append(groups, tenants.CaseConsent)
+	}
+	if err := tenants.Audit(tx, tenants.AuditEntry{Action: ActionCreate, RecordType: recordType,
+		RecordID: row[0].ID, FieldGroups: groups}); err != nil {
+		return nil, err
+	}
+	if !canRead(access, tenants.FieldGroupCore) {
+		return &Case{ID: row[0].ID, Number: number, Reference: Reference(number), Stage: StageIntake,
+			Access: map[string]Access{}}, nil
+	}
+	out, _, err := view(tx, p, row[0], nil, rec)
+	return out, err
 }
 
 // newCase is a checked NewCase, ready to insert.
@@ -614,6 +635,26 @@ func (s *Service) Assign(ctx context.Context, id uuid.UUID, owner *uuid.UUID, as
 			return err
 		}
 		out, _, err = view(tx, p, row, staff, rec)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Staff lists the members a case may be assigned to (case.assign): the
+// organisation's enabled members who hold a role, by subject, with their
+// roles (tenants.StaffOf), for the assignment form. Not audited, like the
+// members page: it names staff, not a case.
+func (s *Service) Staff(ctx context.Context) ([]tenants.Member, error) {
+	p, err := tenants.OrgPrincipal(ctx, tenants.PermCaseAssign)
+	if err != nil {
+		return nil, err
+	}
+	var out []tenants.Member
+	err = s.store.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
+		out, err = tenants.StaffOf(tx)
 		return err
 	})
 	if err != nil {

@@ -25,6 +25,34 @@ const (
 // maxReason bounds a withdrawal reason, an erasure note.
 const maxReason = 2000
 
+// KindConsentWithdrawn is the job WithdrawConsent writes into the outbox in
+// its transaction, with the ids "case" and "purpose" (PurposeID): what the
+// withdrawal means beyond this package runs from it in the background (a
+// withdrawn sharing consent stops the case's repatriation handoffs on both
+// sides and tells the partner: tenants/handoffs, through workers). The
+// withdrawal itself takes effect at once (Consented).
+const KindConsentWithdrawn = "cases:consent_withdrawn"
+
+// purposeNamespace names the ids that carry a purpose through the outbox,
+// whose payloads hold ids only.
+var purposeNamespace = uuid.MustParse("4d2e7a10-93c5-4b8e-a6f1-0c5b9e3d7f42")
+
+// PurposeID is the id standing for purpose in a job's ids.
+func PurposeID(purpose Purpose) uuid.UUID {
+	return uuid.NewSHA1(purposeNamespace, []byte("purpose:"+string(purpose)))
+}
+
+// PurposeOfID is the purpose id stands for (PurposeID); false when it
+// stands for none of Purposes.
+func PurposeOfID(id uuid.UUID) (Purpose, bool) {
+	for _, p := range Purposes {
+		if PurposeID(p) == id {
+			return p, true
+		}
+	}
+	return "", false
+}
+
 // consentRow is a row of case_consents: one consent given for one purpose,
 // perhaps withdrawn since. The withdrawal reason is encrypted with the
 // case's key.
@@ -72,7 +100,7 @@ func checkConsent(fe homeward.FieldErrors, prefix string, nc NewConsent, now tim
 	switch {
 	case err != nil:
 		fe.Add(prefix+"given_on", "expected a date as YYYY-MM-DD")
-	case d.After(now):
+	case d.After(tenants.LatestToday(now)):
 		fe.Add(prefix+"given_on", "may not lie in the future")
 	case d.Year() < 1900:
 		fe.Add(prefix+"given_on", "a date from 1900 on")
@@ -178,8 +206,9 @@ func (s *Service) RecordConsent(ctx context.Context, caseID uuid.UUID, nc NewCon
 }
 
 // WithdrawConsent withdraws every standing consent of purpose on a case at
-// once (conflict when none stands), audited case.consent.withdraw; it
-// returns the records withdrawn. The reason is optional and encrypted.
+// once (conflict when none stands), audited case.consent.withdraw, and
+// writes the KindConsentWithdrawn job in the same transaction; it returns
+// the records withdrawn. The reason is optional and encrypted.
 func (s *Service) WithdrawConsent(ctx context.Context, caseID uuid.UUID, purpose Purpose, reason string) ([]Consent, error) {
 	p, err := principal(ctx)
 	if err != nil {
@@ -221,6 +250,10 @@ func (s *Service) WithdrawConsent(ctx context.Context, caseID uuid.UUID, purpose
 			out = append(out, r.consent())
 		}
 		if err := touch(tx, caseID, now); err != nil {
+			return err
+		}
+		if _, err := tenants.Enqueue(tx, tenants.Job{Kind: KindConsentWithdrawn,
+			IDs: map[string]uuid.UUID{"case": caseID, "purpose": PurposeID(purpose)}}); err != nil {
 			return err
 		}
 		return tenants.Audit(tx, tenants.AuditEntry{Action: ActionConsentWithdraw, RecordType: recordType,

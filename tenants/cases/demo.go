@@ -33,6 +33,7 @@ type demoCase struct {
 	psychological string
 	legal         string // legal_notes
 	closure       string
+	kit           bool // the demo's starter kit is hers (tenants/kits: SeedDemo)
 }
 
 // demoCases are the dozen cases of afesip-laos in demo mode: every stage,
@@ -43,7 +44,7 @@ var demoCases = []demoCase{
 	{first: "ນ້ອຍ", second: "ພົມມະຈັນ", age: 15, home: 0, dest: 0, exploitation: "SexualExploitation", stage: StageShelter,
 		assigned: []tenants.Role{tenants.RoleSocialWorker, tenants.RoleCounsellor, tenants.RoleMedicalOfficer},
 		consents: []Purpose{PurposeServices, PurposeStatistics, PurposeFamilyTracing, PurposeHIVSTITesting},
-		medical:  syntheticMedicalNotes[0], psychological: syntheticPsychologicalNotes[0]},
+		medical:  syntheticMedicalNotes[0], psychological: syntheticPsychologicalNotes[0], kit: true},
 	{first: "Chanthala", second: "Sisouvanh", age: 16, home: 2, dest: 2, exploitation: "SexualExploitation", stage: StageIntake,
 		assigned: []tenants.Role{tenants.RoleSocialWorker},
 		consents: []Purpose{PurposeServices}},
@@ -93,43 +94,83 @@ var demoCases = []demoCase{
 var demoRoles = []tenants.Role{tenants.RoleCaseManager, tenants.RoleSocialWorker, tenants.RoleCounsellor,
 	tenants.RoleMedicalOfficer, tenants.RoleLawyer}
 
+// DemoSeeded is what SeedDemo added, for the features beyond the case
+// file, which import this package (so it cannot call them), to carry some
+// demo cases further along the survivor's path as the same staff
+// (tenants/followup.SeedDemo, tenants/kits.SeedDemo). Nil when nothing was
+// added: they add nothing either, so a second seed adds nothing twice.
+type DemoSeeded struct {
+	TenantID uuid.UUID
+	Cases    int // how many cases were added
+	// As is ctx signed in as the demo member holding the role (one of
+	// the case manager, social worker, counsellor, medical officer and
+	// lawyer), as the services take it.
+	As func(tenants.Role) context.Context
+	// Kit is the case, at the shelter stage, whose starter kit the demo
+	// requests.
+	Kit uuid.UUID
+	// Reintegrate are the cases the demo reintegrates, in order, left at
+	// the shelter stage with a standing services consent and the social
+	// worker assigned.
+	Reintegrate []DemoReintegration
+}
+
+// DemoReintegration is a demo case to reintegrate: where she goes home to.
+type DemoReintegration struct {
+	CaseID uuid.UUID
+	Place  string // her home village, district and province
+}
+
 // SeedDemo adds the demo cases to organisation tenantID when it has no case
-// at all, and returns how many it added: running it again adds nothing.
-// The cases go through the production path, each step by the role that
-// may take it: the case manager records the intake and consent, assigns
-// the staff and moves the stage; the medical officer, the counsellor and
-// the lawyer write their own groups.
-func (s *Service) SeedDemo(ctx context.Context, tenantID uuid.UUID, staff DemoStaff) (int, error) {
+// at all, and returns what it added (nil when nothing): running it again
+// adds nothing. The cases go through the production path, each step by
+// the role that may take it: the case manager records the intake and
+// consent, assigns the staff and moves the stage; the medical officer, the
+// counsellor and the lawyer write their own groups. The cases to be
+// reintegrated stay at the shelter stage: reintegration is the follow-up's
+// (DemoSeeded.Reintegrate).
+func (s *Service) SeedDemo(ctx context.Context, tenantID uuid.UUID, staff DemoStaff) (*DemoSeeded, error) {
 	var existing int64
 	err := s.store.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		return tx.Model(&caseRow{}).Limit(1).Count(&existing).Error
 	})
 	if err != nil || existing > 0 {
-		return 0, err
+		return nil, err
 	}
 	people := map[tenants.Role]*tenants.Principal{}
 	for _, r := range demoRoles {
 		p, err := staff(ctx, r)
 		if err != nil {
-			return 0, fmt.Errorf("sign in the demo %s: %w", r, err)
+			return nil, fmt.Errorf("sign in the demo %s: %w", r, err)
 		}
 		if p.TenantID != tenantID || p.Actor.MemberID == nil {
-			return 0, fmt.Errorf("the demo %s is not a member of the organisation", r)
+			return nil, fmt.Errorf("the demo %s is not a member of the organisation", r)
 		}
 		people[r] = p
 	}
 	as := func(r tenants.Role) context.Context { return tenants.WithPrincipal(ctx, people[r]) }
+	out := &DemoSeeded{TenantID: tenantID, As: as}
 	today := day(s.now())
 	for i, d := range demoCases {
-		if err := s.seedDemoCase(as, today, d); err != nil {
-			return i, fmt.Errorf("demo case %d: %w", i+1, err)
+		id, err := s.seedDemoCase(as, today, d)
+		if err != nil {
+			return out, fmt.Errorf("demo case %d: %w", i+1, err)
+		}
+		out.Cases++
+		if d.kit {
+			out.Kit = id
+		}
+		if d.stage == StageReintegrated {
+			home := syntheticHomes[d.home]
+			out.Reintegrate = append(out.Reintegrate, DemoReintegration{CaseID: id,
+				Place: home.village + ", " + home.district + ", " + home.province})
 		}
 	}
-	return len(demoCases), nil
+	return out, nil
 }
 
-// seedDemoCase takes one demo case through its path.
-func (s *Service) seedDemoCase(as func(tenants.Role) context.Context, today time.Time, d demoCase) error {
+// seedDemoCase takes one demo case through its path and returns its id.
+func (s *Service) seedDemoCase(as func(tenants.Role) context.Context, today time.Time, d demoCase) (uuid.UUID, error) {
 	home, dest := syntheticHomes[d.home], syntheticDestinations[d.dest]
 	gender := d.gender
 	if gender == "" {
@@ -166,7 +207,7 @@ func (s *Service) seedDemoCase(as func(tenants.Role) context.Context, today time
 		{Type: "Exploitation", Date: daysBefore(today, referred+190), City: dest.city, Country: dest.country},
 	}})
 	if err != nil {
-		return err
+		return uuid.Nil, err
 	}
 	for _, p := range d.consents {
 		given := GivenByGirl
@@ -175,7 +216,7 @@ func (s *Service) seedDemoCase(as func(tenants.Role) context.Context, today time
 		}
 		if _, err := s.RecordConsent(manager, c.ID, NewConsent{Purpose: p, GivenBy: given,
 			GivenOn: daysBefore(today, referred-3), Basis: BasisSignedForm}); err != nil {
-			return err
+			return uuid.Nil, err
 		}
 	}
 	var assigned []uuid.UUID
@@ -184,7 +225,7 @@ func (s *Service) seedDemoCase(as func(tenants.Role) context.Context, today time
 	}
 	owner := tenants.PrincipalFrom(manager).Actor.MemberID
 	if _, err := s.Assign(manager, c.ID, owner, assigned); err != nil {
-		return err
+		return uuid.Nil, err
 	}
 	// Each specialist writes her own group, on the cases she is assigned.
 	notes := []struct {
@@ -202,7 +243,7 @@ func (s *Service) seedDemoCase(as func(tenants.Role) context.Context, today time
 			continue
 		}
 		if _, err := s.Update(as(n.role), c.ID, Patch{Values: n.values}); err != nil {
-			return fmt.Errorf("%s notes: %w", n.role, err)
+			return uuid.Nil, fmt.Errorf("%s notes: %w", n.role, err)
 		}
 	}
 	// The demo walks each case along its path directly: admission,
@@ -213,17 +254,17 @@ func (s *Service) seedDemoCase(as func(tenants.Role) context.Context, today time
 	for _, move := range demoPath(d, today) {
 		if len(move.Values) > 0 {
 			if _, err := s.Update(manager, c.ID, Patch{Values: move.Values}); err != nil {
-				return fmt.Errorf("before %s: %w", *move.Stage, err)
+				return uuid.Nil, fmt.Errorf("before %s: %w", *move.Stage, err)
 			}
 		}
 		err := s.store.InTenant(manager, p.TenantID, func(tx *gorm.DB) error {
 			return MoveStage(tx, c.ID, *move.Stage, "", s.now())
 		})
 		if err != nil {
-			return fmt.Errorf("to %s: %w", *move.Stage, err)
+			return uuid.Nil, fmt.Errorf("to %s: %w", *move.Stage, err)
 		}
 	}
-	return nil
+	return c.ID, nil
 }
 
 // demoPath is the stage moves from intake to the case's stage.
@@ -232,8 +273,8 @@ func demoPath(d demoCase, today time.Time) []Patch {
 	switch d.stage {
 	case StageShelter:
 		return []Patch{to(StageShelter, nil)}
-	case StageReintegrated:
-		return []Patch{to(StageShelter, nil), to(StageReintegrated, nil)}
+	case StageReintegrated: // reintegrated by the follow-up's demo (DemoSeeded.Reintegrate)
+		return []Patch{to(StageShelter, nil)}
 	case StageClosed:
 		return []Patch{to(StageShelter, nil), to(StageReintegrated, nil),
 			to(StageClosed, map[string]any{"cas_ReasonForCaseClosure": d.closure})}

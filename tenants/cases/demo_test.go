@@ -2,7 +2,10 @@ package cases_test
 
 import (
 	"context"
+	"slices"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/afesip/homeward/tenants"
 	"github.com/afesip/homeward/tenants/cases"
@@ -24,14 +27,14 @@ func TestSeedDemo(t *testing.T) {
 				return p, nil
 			}
 			svc := cases.New(s)
-			n, err := svc.SeedDemo(context.Background(), tenant, staff)
+			seeded, err := svc.SeedDemo(context.Background(), tenant, staff)
 			must(t, err)
-			if n != 12 {
-				t.Fatalf("added %d demo cases, want 12", n)
+			if seeded == nil || seeded.Cases != 12 || seeded.TenantID != tenant {
+				t.Fatalf("added %+v, want 12 demo cases", seeded)
 			}
 			first := signIns
-			if n, err = svc.SeedDemo(context.Background(), tenant, staff); err != nil || n != 0 {
-				t.Fatalf("second run: %d, %v; want nothing added", n, err)
+			if again, err := svc.SeedDemo(context.Background(), tenant, staff); err != nil || again != nil {
+				t.Fatalf("second run: %+v, %v; want nothing added", again, err)
 			}
 			if signIns != first {
 				t.Fatal("the second run signed the staff in again")
@@ -49,9 +52,31 @@ func TestSeedDemo(t *testing.T) {
 					t.Errorf("case %s without a first name for the case manager", c.Reference)
 				}
 			}
+			// Every stage but reintegrated, which the follow-up's demo
+			// reaches (DemoSeeded.Reintegrate: at the shelter stage, with
+			// the services consent the reintegration needs, her social
+			// worker assigned; as is the starter kit's case).
 			for _, st := range cases.Stages {
-				if stages[st] == 0 {
-					t.Errorf("no demo case at %s: %v", st, stages)
+				if (stages[st] == 0) != (st == cases.StageReintegrated) {
+					t.Errorf("demo cases at %s: %v", st, stages)
+				}
+			}
+			social := *tenants.PrincipalFrom(seeded.As(tenants.RoleSocialWorker)).Actor.MemberID
+			later := []uuid.UUID{seeded.Kit}
+			for _, r := range seeded.Reintegrate {
+				later = append(later, r.CaseID)
+				if r.Place == "" {
+					t.Errorf("demo reintegration %s has no place", r.CaseID)
+				}
+			}
+			if len(later) != 3 || slices.Contains(later, uuid.Nil) {
+				t.Fatalf("the cases carried further: %v, want the kit's and two to reintegrate", later)
+			}
+			for _, id := range later {
+				c, err := svc.Get(seeded.As(tenants.RoleSocialWorker), id)
+				must(t, err)
+				if c.Stage != cases.StageShelter || !slices.Contains(c.Assigned, social) {
+					t.Errorf("demo case %s carried further: at %s, assigned %v", c.Reference, c.Stage, c.Assigned)
 				}
 			}
 

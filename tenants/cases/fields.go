@@ -242,7 +242,7 @@ func (f Field) Normalize(v any, now time.Time) (any, string) {
 		if d.Year() < 1900 {
 			return nil, "a date from 1900 on"
 		}
-		if f.Past && d.After(now) {
+		if f.Past && d.After(tenants.LatestToday(now)) {
 			return nil, "may not lie in the future"
 		}
 		return d.Format(time.DateOnly), ""

@@ -94,9 +94,7 @@ func (s *Service) List(ctx context.Context, q Query) (*Page, error) {
 			db = db.Where("stage IN ?", statusStages(q.Status))
 		}
 		if mine {
-			me := *p.Actor.MemberID
-			db = db.Where("owner_member_id = ? OR id IN (?)", me,
-				tx.Model(&assignmentRow{}).Select("case_id").Where("member_id = ?", me))
+			db = ownedByMember(db, tx.Session(&gorm.Session{NewDB: true}), p.TenantID, *p.Actor.MemberID)
 		}
 		if q.Cursor != "" {
 			db = db.Where("last_activity_at < ? OR (last_activity_at = ? AND id < ?)", afterAt, afterAt, afterID)

@@ -173,6 +173,20 @@ func (s *Service) countOrganisation(ctx context.Context, tenantID uuid.UUID, tab
 	})
 }
 
+// StatisticsOf is the anonymised statistics CSV (k = 11, the same table as
+// Statistics) of the organisation of tx, an InTenant (or AcrossTenants
+// step) transaction: for work that reads them on another organisation's
+// behalf (a partner's statistics, tenants/handoffs). The caller has
+// authorized the reader and audits the export in that organisation's
+// chain; nothing is audited here.
+func StatisticsOf(tx *gorm.DB) ([]byte, error) {
+	table := statisticsTable{}
+	if err := table.add(tx); err != nil {
+		return nil, err
+	}
+	return table.csv()
+}
+
 // Statistics is the organisation's anonymised statistics as CSV
 // (statistics.read), k-anonymous with k = 11, audited statistics.export.
 // Roles that read no case (an auditor, a finance officer) may hold it: a

@@ -266,6 +266,14 @@ func live(tx *gorm.DB) *gorm.DB {
 	return tx.Where("erased_at IS NULL AND anonymised_at IS NULL")
 }
 
+// ownedByMember keeps, of q (on cases), those member owns or is assigned to:
+// "own" as isOwn decides it for one case. db is a new session of the
+// transaction for the assignments' subquery, which names tenant itself.
+func ownedByMember(q, db *gorm.DB, tenant, member uuid.UUID) *gorm.DB {
+	return q.Where("owner_member_id = ? OR id IN (?)", member,
+		db.Model(&assignmentRow{}).Select("case_id").Where("tenant_id = ? AND member_id = ?", tenant, member))
+}
+
 var errNoCase = homeward.Errorf(homeward.ENOTFOUND, "no such case")
 
 // loadCase reads a live case, locked for update when lock is set (the lock

@@ -174,13 +174,13 @@ func yearStart(tx *gorm.DB, now time.Time) (time.Time, error) {
 }
 
 // liveCases are the organisation's cases neither erased nor anonymised,
-// as the case files count them.
+// as the case files count them (cases.LiveCases).
 func liveCases(tx *gorm.DB) *gorm.DB {
-	return tx.Table("cases").Where("erased_at IS NULL AND anonymised_at IS NULL")
+	return tx.Table("cases").Where("id IN (?)", cases.LiveCases(tx, nil))
 }
 
 // ownCases are the ids of the live cases p owns or is assigned to: "own"
-// as tenants/cases decides it (cases.Open). Never nil: the features'
+// as tenants/cases decides it (cases.LiveCases). Never nil: the features'
 // counts read nil as every case.
 func ownCases(tx *gorm.DB, p *tenants.Principal) ([]uuid.UUID, error) {
 	ids := []uuid.UUID{}
@@ -188,15 +188,7 @@ func ownCases(tx *gorm.DB, p *tenants.Principal) ([]uuid.UUID, error) {
 	if me == nil {
 		return ids, nil
 	}
-	var assigned []uuid.UUID
-	if err := tx.Table("case_assignments").Where("member_id = ?", *me).Pluck("case_id", &assigned).Error; err != nil {
-		return nil, err
-	}
-	q := liveCases(tx).Where("owner_member_id = ?", *me)
-	if len(assigned) > 0 {
-		q = liveCases(tx).Where("owner_member_id = ? OR id IN ?", *me, assigned)
-	}
-	return ids, q.Pluck("id", &ids).Error
+	return ids, tx.Table("cases").Where("id IN (?)", cases.LiveCases(tx, me)).Pluck("id", &ids).Error
 }
 
 // stageCounts counts the cases of q per stage, every stage listed.

@@ -171,13 +171,6 @@ type DuePage struct {
 	Next   string
 }
 
-// MailAddress is where a member wants follow-up reminders by mail, and in
-// which language.
-type MailAddress struct {
-	Address  string // "" when the member wants none
-	Language string // web/emails.Languages
-}
-
 // Service is the follow-up of every organisation on a store.
 type Service struct {
 	store *tenants.Store
@@ -213,7 +206,6 @@ const (
 	ActionClose       = "followup.close"
 	ActionList        = "followup.list"
 	ActionSchedule    = "followup.schedule.change"
-	ActionMailAddress = "followup.mail_address.change"
 )
 
 const (

@@ -38,7 +38,8 @@ const (
 // reintegrated, its reintegration open) that is overdue or due within the
 // schedule's RemindDaysBefore, not yet reminded of that kind, it writes a
 // reminder row and, for each recipient, an in-app notification and (when
-// the recipient gave an address) a mail, both through the outbox. It
+// the recipient gave a contact address: tenants.ContactOf) a mail in the
+// contact's language, both through the outbox. It
 // returns how many reminders it wrote.
 //
 // Once per visit and kind: the row is unique per (visit, kind) and
@@ -97,15 +98,15 @@ func QueueReminders(tx *gorm.DB, now time.Time) (int, error) {
 			if _, err := tenants.Notify(tx, member, notice, RecordTypeVisit, v.ID); err != nil {
 				return written, err
 			}
-			var addr []mailAddressRow
-			if err := tx.Where("member_id = ?", member).Find(&addr).Error; err != nil {
+			contact, ok, err := tenants.ContactOf(tx, member)
+			if err != nil {
 				return written, err
 			}
-			if len(addr) == 0 {
+			if !ok {
 				continue
 			}
-			if _, err := tenants.QueueMail(tx, tenants.Mail{To: addr[0].Address, Template: template,
-				Language: addr[0].Language, IDs: map[string]uuid.UUID{"visit": v.ID}}); err != nil {
+			if _, err := tenants.QueueMail(tx, tenants.Mail{To: contact.Address, Template: template,
+				Language: contact.Language, IDs: map[string]uuid.UUID{"visit": v.ID}}); err != nil {
 				return written, err
 			}
 		}

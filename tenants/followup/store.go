@@ -94,20 +94,10 @@ type reminderRow struct {
 
 func (reminderRow) TableName() string { return "followup_reminders" }
 
-// mailAddressRow is a row of followup_mail_addresses.
-type mailAddressRow struct {
-	TenantID  uuid.UUID `gorm:"type:uuid;primaryKey"`
-	MemberID  uuid.UUID `gorm:"type:uuid;primaryKey"`
-	Address   string
-	Language  string
-	UpdatedAt time.Time
-}
-
-func (mailAddressRow) TableName() string { return "followup_mail_addresses" }
-
-// The case files' tables are tenants/cases'; the lists here read two clear
-// columns of them to name and select the cases, as cases.List does (the
-// reference, and "own": the member owns the case or is assigned to it).
+// The case files' tables are tenants/cases'; the lists here read clear
+// columns of them to name the cases and their staff, and select the cases
+// with cases.LiveCases (live, and "own": the member owns the case or is
+// assigned to it).
 
 // caseStaffRow is what the lists and reminders read of a case.
 type caseStaffRow struct {
@@ -129,16 +119,10 @@ type assignmentRow struct {
 func (assignmentRow) TableName() string { return "case_assignments" }
 
 // followedCases selects the ids of the live cases at reintegrated, only
-// those member owns or is assigned to when member is not nil.
+// those member owns or is assigned to when member is not nil
+// (cases.LiveCases: the case files' rule).
 func followedCases(tx *gorm.DB, member *uuid.UUID) *gorm.DB {
-	db := tx.Session(&gorm.Session{NewDB: true})
-	q := db.Model(&caseStaffRow{}).Select("id").
-		Where("erased_at IS NULL AND anonymised_at IS NULL AND stage = ?", cases.StageReintegrated)
-	if member != nil {
-		q = q.Where("owner_member_id = ? OR id IN (?)", *member,
-			db.Model(&assignmentRow{}).Select("case_id").Where("member_id = ?", *member))
-	}
-	return q
+	return cases.LiveCases(tx, member).Where("stage = ?", cases.StageReintegrated)
 }
 
 // pendingVisits selects the visits still to make of the followed cases

@@ -11,12 +11,10 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	homeward "github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
 	"github.com/afesip/homeward/tenants/cases"
-	"github.com/afesip/homeward/web/emails"
 )
 
 var errNoVisit = homeward.Errorf(homeward.ENOTFOUND, "no such visit")
@@ -299,82 +297,4 @@ func DueCounts(tx *gorm.DB, now time.Time, caseIDs []uuid.UUID) (DueCount, error
 	}
 	out.Within = sc.RemindDaysBefore
 	return out, err
-}
-
-// follower is the context's principal when it is a member who may follow
-// up some cases: the mail address is the member's own.
-func follower(ctx context.Context) (*tenants.Principal, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if p.CaseScope(tenants.CaseFollowUp, false) == tenants.ScopeNone || p.Actor.MemberID == nil || p.ViaToken {
-		return nil, homeward.Errorf(homeward.EFORBIDDEN, "only a member who follows up cases has follow-up reminders")
-	}
-	return p, nil
-}
-
-// MailAddress is where the member in the context wants follow-up
-// reminders by mail (its own; members who follow up cases).
-func (s *Service) MailAddress(ctx context.Context) (MailAddress, error) {
-	p, err := follower(ctx)
-	if err != nil {
-		return MailAddress{}, err
-	}
-	out := MailAddress{Language: p.Locale} // none given yet: the member's language
-	if !emails.ValidLanguage(out.Language) {
-		out.Language = "en"
-	}
-	err = s.store.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
-		var rows []mailAddressRow
-		if err := tx.Where("member_id = ?", *p.Actor.MemberID).Find(&rows).Error; err != nil || len(rows) == 0 {
-			return err
-		}
-		out = MailAddress{Address: rows[0].Address, Language: rows[0].Language}
-		return nil
-	})
-	return out, err
-}
-
-// SetMailAddress sets where the member in the context wants follow-up
-// reminders by mail, and in which language; an empty address stops them.
-// Audited followup.mail_address.change (never the address).
-func (s *Service) SetMailAddress(ctx context.Context, m MailAddress) (MailAddress, error) {
-	p, err := follower(ctx)
-	if err != nil {
-		return MailAddress{}, err
-	}
-	m.Address = strings.TrimSpace(m.Address)
-	if !emails.ValidLanguage(m.Language) {
-		return MailAddress{}, homeward.Invalid(map[string]string{"language": "one of " + strings.Join(emails.Languages, ", ")})
-	}
-	if m.Address != "" {
-		// The address as a mail will take it: tenants.Mail's rules.
-		check := tenants.Mail{To: m.Address, Template: MailVisitDue, Language: m.Language}
-		var he *homeward.Error
-		if err := check.Validate(); errors.As(err, &he) && he.Fields["to"] != "" {
-			return MailAddress{}, homeward.Invalid(map[string]string{"address": he.Fields["to"]})
-		} else if err != nil {
-			return MailAddress{}, err
-		}
-	}
-	err = s.store.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
-		if m.Address == "" {
-			if err := tx.Where("member_id = ?", *p.Actor.MemberID).Delete(&mailAddressRow{}).Error; err != nil {
-				return err
-			}
-		} else if err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "member_id"}},
-			DoUpdates: clause.AssignmentColumns([]string{"address", "language", "updated_at"}),
-		}).Create(&mailAddressRow{MemberID: *p.Actor.MemberID, Address: m.Address, Language: m.Language,
-			UpdatedAt: stamp(s.now())}).Error; err != nil {
-			return err
-		}
-		return tenants.Audit(tx, tenants.AuditEntry{Action: ActionMailAddress, RecordType: "member",
-			RecordID: *p.Actor.MemberID})
-	})
-	if err != nil {
-		return MailAddress{}, err
-	}
-	return m, nil
 }

@@ -22,8 +22,8 @@ const DefaultLimitUSDCents = 500_00
 
 // The limits an organisation may choose: from USD 1 to USD 100,000.
 const (
-	minLimit = 1_00
-	maxLimit = 100_000_00
+	MinLimitUSDCents = 1_00
+	MaxLimitUSDCents = 100_000_00
 )
 
 // limitOf reads the organisation's limit in its transaction. A damaged
@@ -34,7 +34,7 @@ func limitOf(tx *gorm.DB) (int64, error) {
 		return DefaultLimitUSDCents, err
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < minLimit || n > maxLimit {
+	if err != nil || n < MinLimitUSDCents || n > MaxLimitUSDCents {
 		return DefaultLimitUSDCents, nil
 	}
 	return n, nil
@@ -63,9 +63,9 @@ func (s *Service) SetLimit(ctx context.Context, usdCents int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if usdCents < minLimit || usdCents > maxLimit {
-		return 0, homeward.Invalid(map[string]string{"usd_cents": "US cents from " + strconv.Itoa(minLimit) +
-			" (USD 1) to " + strconv.Itoa(maxLimit) + " (USD 100,000)"})
+	if usdCents < MinLimitUSDCents || usdCents > MaxLimitUSDCents {
+		return 0, homeward.Invalid(map[string]string{"usd_cents": "US cents from " + strconv.Itoa(MinLimitUSDCents) +
+			" (USD 1) to " + strconv.Itoa(MaxLimitUSDCents) + " (USD 100,000)"})
 	}
 	err = s.store.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
 		if err := tenants.PutSetting(tx, limitSetting, strconv.FormatInt(usdCents, 10)); err != nil {

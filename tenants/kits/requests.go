@@ -45,7 +45,7 @@ func withinLimit(c *checked, limit int64) error {
 	if c.quote.total.Cmp(big.NewInt(limit)) <= 0 {
 		return nil
 	}
-	total := "more than " + FormatUSD(maxLimit)
+	total := "more than " + FormatUSD(MaxLimitUSDCents)
 	if c.quote.total.IsInt64() {
 		total = FormatUSD(c.quote.total.Int64())
 	}

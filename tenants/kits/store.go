@@ -111,7 +111,7 @@ func checkDay(s string, notBefore, now time.Time) string {
 	switch {
 	case err != nil:
 		return "expected a date as YYYY-MM-DD"
-	case d.After(now):
+	case d.After(tenants.LatestToday(now)):
 		return "may not lie in the future"
 	case d.Before(notBefore.UTC().Truncate(24 * time.Hour)):
 		return "may not come before " + notBefore.UTC().Format(time.DateOnly) + ", the step before it"

@@ -405,7 +405,7 @@ func checkDate(fe homeward.FieldErrors, field, v string, now time.Time) {
 	switch {
 	case err != nil:
 		fe.Add(field, "expected a date as YYYY-MM-DD")
-	case d.After(now.Add(futureSlack)):
+	case d.After(tenants.LatestToday(now)):
 		fe.Add(field, "may not lie in the future")
 	case d.Year() < 1900:
 		fe.Add(field, "a date from 1900 on")

@@ -46,8 +46,9 @@ func SeedDemo(ctx context.Context, store *tenants.Store, tenantID uuid.UUID) err
 			CreatedAt     time.Time
 		}
 		admitted := tx.Session(&gorm.Session{NewDB: true}).Model(&admissionRow{}).Select("case_id")
-		if err := liveCases(tx).Select("id, owner_member_id, created_at").
-			Where("stage = ? AND id NOT IN (?)", cases.StageShelter, admitted).Order("number").Scan(&sheltered).Error; err != nil {
+		if err := tx.Table("cases").Select("id, owner_member_id, created_at").
+			Where("id IN (?) AND stage = ? AND id NOT IN (?)", cases.LiveCases(tx, nil), cases.StageShelter, admitted).
+			Order("number").Scan(&sheltered).Error; err != nil {
 			return err
 		}
 		for i, c := range sheltered {

@@ -217,11 +217,6 @@ const (
 	recordTypeCase    = "case"
 )
 
-// futureSlack is how far past now (UTC) a date may be and still not lie in
-// the future: the furthest time zone ahead of UTC, where "today" may
-// already be tomorrow's date in UTC.
-const futureSlack = 14 * time.Hour
-
 // Service is the shelters and admissions of every organisation on a store.
 type Service struct {
 	store *tenants.Store

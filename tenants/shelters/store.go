@@ -102,16 +102,10 @@ func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 // an erased or anonymised case takes no bed and waits for none, and a case
 // that moved on from intake (referred, closed) leaves the waiting list.
 
-// liveCases selects the ids of the organisation's live cases.
-func liveCases(tx *gorm.DB) *gorm.DB {
-	return tx.Session(&gorm.Session{NewDB: true}).Table("cases").Select("id").
-		Where("erased_at IS NULL AND anonymised_at IS NULL")
-}
-
 // intakeCases selects the ids of the live cases at intake: those that may
 // wait for a bed.
 func intakeCases(tx *gorm.DB) *gorm.DB {
-	return liveCases(tx).Where("stage = ?", cases.StageIntake)
+	return cases.LiveCases(tx, nil).Where("stage = ?", cases.StageIntake)
 }
 
 // shelterFor reads a shelter of the organisation (not_found otherwise),
@@ -135,7 +129,7 @@ func shelterFor(tx *gorm.DB, id uuid.UUID, lock bool) (*shelterRow, error) {
 // occupancy counts the open stays of live cases per shelter (ids nil: all).
 func occupancy(tx *gorm.DB, ids []uuid.UUID) (map[uuid.UUID]int, error) {
 	q := tx.Model(&placementRow{}).Select("shelter_id AS id, count(*) AS n").
-		Where("ended_on IS NULL AND case_id IN (?)", liveCases(tx))
+		Where("ended_on IS NULL AND case_id IN (?)", cases.LiveCases(tx, nil))
 	if ids != nil {
 		q = q.Where("shelter_id IN ?", ids)
 	}

@@ -69,7 +69,6 @@ type Browser struct {
 
 	mu      sync.Mutex
 	console []string // errors and exceptions the pages wrote
-	shots   int
 }
 
 // New starts chromium for t, or skips t (fails it under CI=true) when
@@ -168,6 +167,19 @@ func (b *Browser) AwaitJS(expression string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Submit runs actions that load another page (pressing a form's button,
+// following a link) and waits until the new page has an element matching
+// the CSS selector. The page in the tab is marked first, so an element
+// the old page has already (a list a search form replaces) does not end
+// the wait before the browser has left it; an action that loads nothing
+// (a form the browser refused, a click that missed) times out.
+func (b *Browser) Submit(selector string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	b.Do(chromedp.Evaluate[chromedp.Void](`document.documentElement.dataset.homewardLeft = "yes"`))
+	b.Do(actions...)
+	b.AwaitJS(fmt.Sprintf(`document.documentElement.dataset.homewardLeft === undefined && document.querySelector(%q) !== null`, selector))
 }
 
 // Eval evaluates a JavaScript expression in the page and decodes its value.
@@ -350,6 +362,14 @@ func (b *Browser) HorizontalOverflow(width int) int {
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
+// shots counts each test's screenshots, over all its browsers (a test
+// with two people signed in side by side has two), so that none
+// overwrites another's.
+var shots = struct {
+	sync.Mutex
+	n map[string]int
+}{n: map[string]int{}}
+
 // Screenshot saves the tab as test-artifacts/TEST-LABEL-N.png at the root
 // of the repository, and logs where.
 func (b *Browser) Screenshot(label string) {
@@ -366,11 +386,12 @@ func (b *Browser) Screenshot(label string) {
 		b.t.Logf("no screenshot: %v", err)
 		return
 	}
-	b.mu.Lock()
-	b.shots++
-	n := b.shots
-	b.mu.Unlock()
-	name := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.png", unsafeName.ReplaceAllString(b.t.Name(), "_"), label, n))
+	test := unsafeName.ReplaceAllString(b.t.Name(), "_")
+	shots.Lock()
+	shots.n[test]++
+	n := shots.n[test]
+	shots.Unlock()
+	name := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.png", test, label, n))
 	if err := os.WriteFile(name, png, 0o644); err != nil {
 		b.t.Logf("no screenshot: %v", err)
 		return

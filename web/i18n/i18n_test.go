@@ -83,9 +83,11 @@ var sameAsEnglish = map[string]map[string]bool{
 	"fr": {"app_name": true, "organisation_label": true, "card.operations": true, "date_long": true,
 		"case.value.vic_Vulnerabilities.Addiction": true, "case.value.vic_Vulnerabilities.Discrimination": true,
 		"case.value.vic_Vulnerabilities.Migration": true, "case.value.hte_Type.Exploitation": true,
-		"care.value.infection.syphilis": true, "care.value.infection.chlamydia": true},
+		"care.value.infection.syphilis": true, "care.value.infection.chlamydia": true,
+		"handoffs.partner_country": true},
 	"ms": {"app_name": true, "date_long": true, "month.4": true, "month.9": true, "month.11": true,
-		"care.value.infection.hepatitis_b": true, "care.value.infection.hepatitis_c": true},
+		"care.value.infection.hepatitis_b": true, "care.value.infection.hepatitis_c": true,
+		"handoffs.partner_country": true},
 }
 
 // appName reports whether id is an app recruiters used (HTCDS

@@ -27,6 +27,7 @@ import (
 type CaseDocuments interface {
 	List(ctx context.Context, caseID uuid.UUID) (*casedocs.Listing, error)
 	Add(ctx context.Context, caseID uuid.UUID, nd casedocs.NewDocument) (*casedocs.Document, error)
+	MaxBytes(ctx context.Context) (int64, error) // the organisation's document limit
 }
 
 var _ CaseDocuments = (*casedocs.Service)(nil)
@@ -134,7 +135,9 @@ var uploadErrors = map[string]string{
 // AddCaseDocument is POST /cases/:id/documents (multipart: part, file, and
 // the entry_kind and entry_id the page was opened with): 303 back to the
 // page, or the page again with the reason beside the field (422; a file
-// above the organisation's limit 413).
+// above the organisation's limit 413). Its body is still on the connection
+// (api/uploads.go): it is read through api.DocumentUpload and
+// api.FormValue only, once the member is known.
 func (p *Pages) AddCaseDocument(c *fiber.Ctx) error {
 	id := idParam(c)
 	page := CaseDocumentsPath(id)
@@ -147,8 +150,11 @@ func (p *Pages) AddCaseDocument(c *fiber.Ctx) error {
 	if p.deps.CaseDocuments == nil {
 		return errNoDocuments
 	}
-	nd, closeFile, err := api.DocumentUpload(c)
-	defer closeFile()
+	limit, err := p.deps.CaseDocuments.MaxBytes(c.UserContext())
+	if err != nil {
+		return err
+	}
+	nd, err := api.DocumentUpload(c, limit)
 	if err == nil {
 		_, err = p.deps.CaseDocuments.Add(c.UserContext(), id, nd)
 	}
@@ -165,7 +171,7 @@ func (p *Pages) AddCaseDocument(c *fiber.Ctx) error {
 		if len(errs) == 0 {
 			errs["file"] = "documents.error_file"
 		}
-		typed := url.Values{"part": {c.FormValue("part")}, "entry_kind": {c.FormValue("entry_kind")}, "entry_id": {c.FormValue("entry_id")}}
+		typed := url.Values{"part": {api.FormValue(c, "part")}, "entry_kind": {api.FormValue(c, "entry_kind")}, "entry_id": {api.FormValue(c, "entry_id")}}
 		status := fiber.StatusUnprocessableEntity
 		if code == homeward.ETOOLARGE {
 			status = fiber.StatusRequestEntityTooLarge

@@ -2,6 +2,7 @@ package pages_test
 
 import (
 	"bytes"
+	"context"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"gocloud.dev/blob/memblob"
+	"gorm.io/gorm"
 
 	"github.com/afesip/homeward/tenants"
 	"github.com/afesip/homeward/tenants/casedocs"
@@ -91,6 +93,69 @@ func TestCaseDocumentsPage(t *testing.T) {
 
 	wantStatus(t, "the finance officer", get(t, w.as(t, w.a.members[tenants.RoleFinanceOfficer]), page), 403)
 	wantStatus(t, "b's case manager", get(t, w.as(t, w.b.members[tenants.RoleCaseManager]), page), 404)
+}
+
+// pagePDFOf is a PDF of n bytes (a comment pads it).
+func pagePDFOf(n int) []byte {
+	head, tail := "%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%", "\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+	return []byte(head + strings.Repeat("x", n-len(head)-len(tail)) + tail)
+}
+
+// TestLargeDocumentThroughThePage: a 5 MiB scan goes through the page's
+// form and reads back the same; the same size to another form is 413;
+// the CSRF token is read from the field before the file (after it, 403);
+// a file over the organisation's limit is the page again with the reason
+// beside the field (413).
+func TestLargeDocumentThroughThePage(t *testing.T) {
+	w := newWorld(t)
+	bucket := memblob.OpenBucket(nil)
+	t.Cleanup(func() { bucket.Close() })
+	svc := casedocs.New(w.s, bucket, tenants.DocumentLimits{})
+	w.deps.CaseDocuments = svc
+	id := w.newCase(t, "Malivanh")
+	page := "/cases/" + id.String() + "/documents"
+	medical := w.a.members[tenants.RoleMedicalOfficer]
+	scan := pagePDFOf(5 << 20)
+
+	r := upload(t, w.as(t, medical), medical, page, "scan.pdf", scan, "part", tenants.FieldGroupMedical)
+	wantRedirect(t, "a 5 MiB scan", r, page)
+	l, err := svc.List(ctxOf(medical), id)
+	if err != nil || len(l.Documents) != 1 || l.Documents[0].Filename != "scan.pdf" {
+		t.Fatalf("the documents: %+v %v", l, err)
+	}
+	_, content, err := svc.Open(ctxOf(medical), l.Documents[0].ID)
+	if err != nil || !bytes.Equal(content, scan) {
+		t.Errorf("the scan reads back %d bytes (%v), want %d", len(content), err, len(scan))
+	}
+
+	// The same size to another form of the case: 413, the error page.
+	r = post(t, w.as(t, medical), "/cases/"+id.String()+"/comments", form(medical, "text", string(scan)))
+	wantStatus(t, "5 MiB to the comments", r, 413)
+
+	// The token after the file is not read: 403 (the token first: 303
+	// above).
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("part", tenants.FieldGroupMedical)
+	fw, _ := mw.CreateFormFile("file", "late.pdf")
+	fw.Write(scan)
+	mw.WriteField("csrf_token", medical.CSRFToken)
+	mw.Close()
+	req := httptest.NewRequest(http.MethodPost, page, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	wantStatus(t, "the token after the file", do(t, w.as(t, medical), req), 403)
+
+	// Over the organisation's limit (2 MiB): the form again, 413.
+	if err := w.s.InTenant(context.Background(), w.a.id, func(tx *gorm.DB) error {
+		return tenants.SetDocumentMaxBytes(tx, 2<<20, tenants.DocumentLimits{})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r = upload(t, w.as(t, medical), medical, page, "big.pdf", pagePDFOf(3<<20), "part", tenants.FieldGroupMedical)
+	wantStatus(t, "3 MiB over a limit of 2", r, 413)
+	mustContain(t, r, `id="document-file-error"`, "larger than your organisation allows", `<option value="medical" selected`)
+	r = upload(t, w.as(t, medical), medical, page, "small.pdf", pagePDFOf(1<<20), "part", tenants.FieldGroupMedical)
+	wantRedirect(t, "control: 1 MiB under the limit", r, page)
 }
 
 // TestDashboardCharts: the case manager's dashboard draws the

@@ -53,6 +53,8 @@ type CaseFiles interface {
 	Retention(ctx context.Context) (cases.Retention, error)
 	SetRetention(ctx context.Context, r cases.Retention) (cases.Retention, error)
 	RetentionDue(ctx context.Context, within time.Duration) ([]cases.RetentionCandidate, error)
+	Staff(ctx context.Context) ([]tenants.Member, error)
+	Assign(ctx context.Context, id uuid.UUID, owner *uuid.UUID, assigned []uuid.UUID) (*cases.Case, error)
 }
 
 var _ CaseFiles = (*cases.Service)(nil)
@@ -834,8 +836,10 @@ type casePage struct {
 	Closed              *when
 	Tabs                []caseTab
 	Path                []caseTab // the survivor's path: the pages of her care the member may open
+	HandoffHref         string    // "Hand over to a partner": the start form, for members who may start one
 	Tab                 string
 	TabKey              string
+	Assignment          *assignmentForm // the core tab, for members who assign (assignment.go)
 	Group               *groupForm
 	// The core tab.
 	Events     []eventView
@@ -908,6 +912,9 @@ func (p *Pages) casePage(c *fiber.Ctx, r *request, id uuid.UUID, tab string, sta
 		pg.Tabs = append(pg.Tabs, caseTab{Href: caseTabPath(cs.ID, part), Key: tabKey(part), Current: part == tab})
 	}
 	pg.Path = pathLinks(cs)
+	if p.deps.Handoffs != nil && mayStartHandoffOf(r.principal, cs) {
+		pg.HandoffHref = NewHandoffPath(cs.ID)
+	}
 	write := cs.Access[tab] == cases.AccessWrite
 	if tab == tenants.CaseConsent {
 		if pg.Consent, err = p.consentView(c, r, cs, write, st); err != nil {
@@ -995,6 +1002,11 @@ func (p *Pages) coreTab(c *fiber.Ctx, r *request, cs *cases.Case, pg *casePage, 
 		}
 	}
 	pg.Comments = cv
+	if mayAssign(pr) {
+		if pg.Assignment, err = p.assignmentOf(c, r, cs.ID, cs.OwnerID, cs.Assigned, st); err != nil {
+			return err
+		}
+	}
 	if pr.Can(tenants.PermCaseExport) {
 		pg.ExportHref = pathExportAPI + cs.ID.String() + "/export"
 	}

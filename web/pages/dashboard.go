@@ -11,6 +11,7 @@ import (
 // now, what will be there), with links.
 type card struct {
 	Title, Text string // message keys
+	Figure      string // what there is, in the reader's language ("" shows Text)
 	Links       []link
 }
 
@@ -45,7 +46,17 @@ var dashboardCards = []dashboardCard{
 	{card: card{Title: "cases.statistics_title", Text: "cases.statistics_text",
 		Links: []link{{Href: pathStatisticsAPI, Key: "cases.statistics_download"}}}, perm: tenants.PermStatisticsRead},
 	{card: card{Title: "card.handoffs", Text: "card.handoffs_empty"},
-		roles: []tenants.Role{tenants.RoleCaseManager, tenants.RoleSocialWorker}},
+		roles: []tenants.Role{tenants.RoleCaseManager, tenants.RoleSocialWorker},
+		links: func(pr *tenants.Principal) []link {
+			var l []link
+			if mayUseHandoffs(pr) {
+				l = append(l, link{Href: PathHandoffs, Key: "handoffs.nav"})
+			}
+			if mayReadHandoffDashboard(pr) {
+				l = append(l, link{Href: PathHandoffDashboard, Key: "handoffs.dashboard_title"})
+			}
+			return l
+		}},
 	{card: card{Title: "card.prevention", Text: "card.prevention_empty"},
 		roles: []tenants.Role{tenants.RoleOutreachWorker, tenants.RoleVillageVolunteer}},
 	{card: card{Title: "card.donations", Text: "card.donations_empty"},

@@ -14,28 +14,24 @@ import (
 	"github.com/afesip/homeward/tenants"
 	"github.com/afesip/homeward/tenants/cases"
 	"github.com/afesip/homeward/tenants/followup"
-	"github.com/afesip/homeward/web/emails"
-	"github.com/afesip/homeward/web/i18n"
 )
 
 // The follow-up pages: a case's reintegration (the form while it is at a
 // shelter), its visit schedule with a form to record each visit, and the
 // closing of its follow-up; and the organisation's visits overdue and due
-// soon, with the member's reminder address. The domain (Deps.FollowUp,
-// *followup.Service) authorizes every read and write, as for the API; the
-// pages refuse a form before reading it when the member's roles cannot
-// write a follow-up at all.
+// soon. The domain (Deps.FollowUp, *followup.Service) authorizes every
+// read and write, as for the API; the pages refuse a form before reading
+// it when the member's roles cannot write a follow-up at all.
 
 // FollowUps is the domain of the follow-up pages (*followup.Service).
 type FollowUps interface {
+	FollowUpSchedules // the organisation's schedule (pathsettings.go)
 	Overview(ctx context.Context, caseID uuid.UUID) (*followup.Overview, error)
 	Reintegrate(ctx context.Context, caseID uuid.UUID, nr followup.NewReintegration) (*followup.Reintegration, error)
 	Visit(ctx context.Context, id uuid.UUID) (*followup.Visit, error)
 	RecordVisit(ctx context.Context, id uuid.UUID, rec followup.VisitRecord) (*followup.Visit, error)
 	Close(ctx context.Context, caseID uuid.UUID, reason string) (*followup.Reintegration, error)
 	Due(ctx context.Context, q followup.DueQuery) (*followup.DuePage, error)
-	MailAddress(ctx context.Context) (followup.MailAddress, error)
-	SetMailAddress(ctx context.Context, m followup.MailAddress) (followup.MailAddress, error)
 }
 
 var _ FollowUps = (*followup.Service)(nil)
@@ -317,8 +313,7 @@ var followUpErrors = map[string]string{
 	"note": "followup.error_text", "visited_on": "followup.error_visited_on", "outcome": "followup.error_outcome",
 	"risk_flags": "followup.error_risk_flags", "living_situation": "followup.error_text",
 	"business_income": "followup.error_text", "schooling": "followup.error_text", "training_wanted": "followup.error_text",
-	"notes": "followup.error_text", "reason": "followup.error_reason", "address": "followup.error_address",
-	"language": "followup.error_language",
+	"notes": "followup.error_text", "reason": "followup.error_reason",
 }
 
 // followUpFieldErrors maps an invalid error's fields to the page's words.
@@ -444,34 +439,26 @@ type dueView struct {
 	Overdue         bool
 }
 
-type mailAddressForm struct {
-	Address       string
-	Languages     []option
-	AddressError  string
-	LanguageError string
-	Saved         bool // an address is kept
-}
-
 type followUpsPage struct {
 	Mine          bool
 	Days          int
 	Overdue, Soon []dueView
 	Pager         pager
-	Mail          *mailAddressForm
 }
 
 // FollowUps is GET /followups[?mine=1&from=CURSOR]: the visits overdue and
 // those due within followUpSoonDays, of every case the member follows (its
-// own with mine), soonest first; and where it gets reminders by mail.
+// own with mine), soonest first. Reminders by mail go to the member's
+// contact address, set on its own page (/me).
 func (p *Pages) FollowUps(c *fiber.Ctx) error {
 	r, err := p.followUpSignedIn(c, PathFollowUps)
 	if r == nil {
 		return err
 	}
-	return p.followUpsPage(c, r, fiber.StatusOK, nil)
+	return p.followUpsPage(c, r, fiber.StatusOK)
 }
 
-func (p *Pages) followUpsPage(c *fiber.Ctx, r *request, status int, typed *followUpForms) error {
+func (p *Pages) followUpsPage(c *fiber.Ctx, r *request, status int) error {
 	ctx := c.UserContext()
 	pg := &followUpsPage{Mine: c.Query("mine") == "1", Days: followUpSoonDays}
 	q := followup.DueQuery{Within: followUpSoonDays, Mine: pg.Mine, Limit: casePageSize, Cursor: c.Query("from")}
@@ -506,44 +493,5 @@ func (p *Pages) followUpsPage(c *fiber.Ctx, r *request, status int, typed *follo
 	if q.Cursor != "" {
 		pg.Pager.First = listURL(PathFollowUps, query)
 	}
-	if pr := r.principal; pr.Actor.MemberID != nil && !pr.ViaToken {
-		m, err := p.deps.FollowUp.MailAddress(ctx)
-		if err != nil {
-			return err
-		}
-		form := &mailAddressForm{Address: m.Address, Saved: m.Address != ""}
-		lang := m.Language
-		if typed != nil {
-			form.Address, lang = typed.typed.Get("address"), typed.typed.Get("language")
-			form.AddressError, form.LanguageError = typed.errs["address"], typed.errs["language"]
-		}
-		if !emails.ValidLanguage(lang) {
-			lang = r.locale.Lang
-		}
-		for _, l := range i18n.Languages {
-			form.Languages = append(form.Languages, option{Value: l, Label: i18n.Endonyms[l], Selected: l == lang})
-		}
-		pg.Mail = form
-	}
 	return p.render(c, status, "followups", p.frame(c, r, "followup.list_title", PathFollowUps, pg))
-}
-
-// SaveFollowUpMailAddress is POST /followups/mail-address (form: address,
-// language; an empty address stops the mails).
-func (p *Pages) SaveFollowUpMailAddress(c *fiber.Ctx) error {
-	r, err := p.followUpForm(c, PathFollowUps, func(pr *tenants.Principal) bool { return pr.Actor.MemberID != nil && !pr.ViaToken })
-	if r == nil {
-		return err
-	}
-	_, err = p.deps.FollowUp.SetMailAddress(c.UserContext(), followup.MailAddress{
-		Address: strings.TrimSpace(c.FormValue("address")), Language: c.FormValue("language")})
-	if codeOf(err, homeward.EINVALID) != "" {
-		st := &followUpForms{form: "mail", typed: postForm(c), errs: followUpFieldErrors(err)}
-		return p.followUpsPage(c, r, fiber.StatusUnprocessableEntity, st)
-	}
-	if err != nil {
-		return err
-	}
-	p.flash(c, "followup.flash_mail_address")
-	return c.Redirect(PathFollowUps, fiber.StatusSeeOther)
 }

@@ -40,9 +40,10 @@ var visitForm = regexp.MustCompile(`action="(/followups/visits/[0-9a-f-]{36})"`)
 // TestFollowUpPagesFromReintegrationToClosing: the social worker
 // reintegrates the case (a mistake first: 422, the reason beside its
 // field, nothing stored), sees the schedule once the job has made it,
-// records a visit, finds the overdue ones on /followups, gives a reminder
-// address, and closes the follow-up; the counsellor reads without forms;
-// the medical officer and anyone not signed in are kept out.
+// records a visit, finds the overdue ones on /followups (and where to
+// give an address for reminders by mail), and closes the follow-up; the
+// counsellor reads without forms; the medical officer and anyone not
+// signed in are kept out.
 func TestFollowUpPagesFromReintegrationToClosing(t *testing.T) {
 	w, id := followUpWorld(t)
 	sw, cm := w.a.members[tenants.RoleSocialWorker], w.a.members[tenants.RoleCaseManager]
@@ -111,20 +112,14 @@ func TestFollowUpPagesFromReintegrationToClosing(t *testing.T) {
 	// The due list: every visit from March 2025 to today is overdue.
 	r = get(t, w.as(t, sw), "/followups")
 	wantStatus(t, "the social worker's due list", r, 200)
-	mustContain(t, r, `id="overdue"`, ov.Reference, `href="`+page+`#visit-`, `id="mail-none"`)
+	// Reminders by mail go to the contact address, set on the member's own page.
+	mustContain(t, r, `id="overdue"`, ov.Reference, `href="`+page+`#visit-`, `id="mail-hint"`, `href="/me"`)
+	mustNotContain(t, r, `action="/followups/mail-address"`)
 	mustNotContain(t, r, `href="`+first)
 	mine := get(t, w.as(t, cm), "/followups?mine=1")
 	mustContain(t, mine, ov.Reference) // the case manager owns it
 	wantStatus(t, "the medical officer's due list", get(t, w.as(t, medic), "/followups"), 403)
 	mustContain(t, get(t, w.as(t, w.b.members[tenants.RoleCaseManager]), "/followups"), `id="overdue-empty"`)
-
-	r = post(t, w.as(t, sw), "/followups/mail-address", form(sw, "address", "Somchai <s@example.org>", "language", "lo"))
-	wantStatus(t, "an address with a name", r, 422)
-	mustContain(t, r, "Give one e-mail address", `value="Somchai &lt;s@example.org&gt;"`)
-	wantRedirect(t, "an address", post(t, w.as(t, sw), "/followups/mail-address", form(sw, "address", "s@example.org", "language", "lo")), "/followups")
-	r = get(t, w.as(t, sw), "/followups")
-	mustContain(t, r, `value="s@example.org"`, `<option value="lo" lang="lo" selected>`)
-	mustNotContain(t, r, `id="mail-none"`)
 
 	r = post(t, w.as(t, sw), page+"/close", form(sw, "reason", "Three years done."))
 	wantStatus(t, "closing unconfirmed", r, 422)

@@ -26,6 +26,7 @@ import (
 // KitRequests is the domain of the kit page (*kits.Service). Each call
 // authorizes the principal in ctx.
 type KitRequests interface {
+	KitLimits // the organisation's limit (pathsettings.go)
 	List(ctx context.Context, caseID uuid.UUID) (*kits.CaseKits, error)
 	Get(ctx context.Context, kitID uuid.UUID) (*kits.Kit, error)
 	Request(ctx context.Context, caseID uuid.UUID, req kits.Request) (*kits.Kit, error)

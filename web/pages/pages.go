@@ -114,6 +114,16 @@ type Deps struct {
 	// FollowUp is the reintegration and follow-up behind their pages
 	// (*followup.Service); nil: those pages answer 503.
 	FollowUp FollowUps
+	// Handoffs is the repatriation handoffs behind their pages
+	// (*handoffs.Service); nil: those pages answer 503 and the home page
+	// counts none.
+	Handoffs HandoffService
+	// Contacts is the members' contact addresses behind the member's own
+	// page (*tenants.Store); nil: that page answers 503.
+	Contacts Contacts
+	// Partnerships is the partnerships with other organisations behind
+	// their page (*handoffs.Service); nil: that page answers 503.
+	Partnerships PartnershipService
 	// QueueMonitor is where the queue monitor is mounted ("" when it is
 	// not), for the platform operator's menu.
 	QueueMonitor string
@@ -140,7 +150,8 @@ var templateFiles embed.FS
 // pages share: case_fields.html); neutral.html stands alone (it must look
 // like nothing of Homeward).
 var pageTemplates = []string{"chooser", "landing", "dashboard", "error", "members", "member", "api_tokens", "token_created", "identity_provider",
-	"cases", "case_new", "case", "erasures", "case_audit", "retention", "case_documents", "shelters", "admission", "kits", "care", "followup", "followups"}
+	"cases", "case_new", "case", "erasures", "case_audit", "retention", "case_documents", "shelters", "admission", "kits", "care", "followup", "followups", "me",
+	"kit_limit", "followup_schedule", "partnerships", "handoffs", "handoff_new", "handoff", "handoffs_dashboard"}
 
 // New loads the messages and templates.
 func New(deps Deps) (*Pages, error) {
@@ -160,7 +171,7 @@ func New(deps Deps) (*Pages, error) {
 	p := &Pages{deps: deps, catalogue: catalogue, templates: map[string]*template.Template{}}
 	p.secure = deps.Config.BaseURL != nil && deps.Config.BaseURL.Scheme == "https"
 	funcs := template.FuncMap{"asset": static.Path, "fieldError": fieldError, "bind": bind}
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/case_fields.html")
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/case_fields.html", "templates/charts.html")
 	if err != nil {
 		return nil, fmt.Errorf("pages: %w", err)
 	}
@@ -338,11 +349,18 @@ func navigation(pr *tenants.Principal, queueMonitor, current string) []link {
 	if mayFollowUp(pr) {
 		nav = append(nav, link{Href: PathFollowUps, Key: "followup.nav"})
 	}
+	if mayReadPartnerships(pr) {
+		nav = append(nav, link{Href: PathPartnerships, Key: "partnerships.nav"})
+	}
+	if mayUseHandoffs(pr) {
+		nav = append(nav, link{Href: PathHandoffs, Key: "handoffs.nav"})
+	}
 	if pr.Can(tenants.PermMembersRead) {
 		nav = append(nav, link{Href: PathMembers, Key: "nav_members"}, link{Href: PathAPITokens, Key: "nav_api_tokens"})
 	}
 	if pr.Can(tenants.PermSettingsRead) {
-		nav = append(nav, link{Href: PathIdentityProvider, Key: "nav_identity_provider"}, link{Href: PathRetention, Key: "cases.nav_retention"})
+		nav = append(nav, link{Href: PathIdentityProvider, Key: "nav_identity_provider"}, link{Href: PathRetention, Key: "cases.nav_retention"},
+			link{Href: PathKitLimit, Key: "pathsettings.nav_kit_limit"}, link{Href: PathFollowUpSchedule, Key: "pathsettings.nav_schedule"})
 	}
 	if pr.Can(tenants.PermOperations) && queueMonitor != "" {
 		nav = append(nav, link{Href: queueMonitor, Key: "nav_queue_monitor"})
@@ -383,6 +401,11 @@ func (p *Pages) Home(c *fiber.Ctx) error {
 		return p.render(c, fiber.StatusOK, "landing", p.frame(c, r, "landing.title", PathHome, nil))
 	}
 	d := p.dashboard(r)
+	for i := range d.Cards {
+		if d.Cards[i].Title == "card.handoffs" {
+			d.Cards[i].Figure = p.handoffCard(c, r) // incoming handoffs waiting for a decision
+		}
+	}
 	d.Charts = p.charts(c, r)
 	return p.render(c, fiber.StatusOK, "dashboard", p.frame(c, r, "dashboard.title", PathHome, d))
 }
@@ -435,7 +458,7 @@ func checkForm(c *fiber.Ctx, pr *tenants.Principal) error {
 	}
 	token := c.Get("X-CSRF-Token") // as the API takes it (htmx sends it so)
 	if token == "" {
-		token = c.FormValue("csrf_token")
+		token = api.FormValue(c, "csrf_token") // a document upload's: the field before the file
 	}
 	if pr.CSRFToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(pr.CSRFToken)) != 1 {
 		return homeward.Errorf(homeward.EFORBIDDEN, "the form has expired: reload the page and try again")
@@ -451,6 +474,9 @@ var flashMessages = map[string]bool{
 	"flash.token_revoked":   true,
 	"flash.idp_saved":       true,
 
+	"pathsettings.flash_kit_limit_saved": true,
+	"pathsettings.flash_schedule_saved":  true,
+
 	"cases.flash_created":           true,
 	"cases.flash_created_handed_on": true,
 	"cases.flash_saved":             true,
@@ -462,6 +488,7 @@ var flashMessages = map[string]bool{
 	"cases.flash_erasure_approved":  true,
 	"cases.flash_erasure_cancelled": true,
 	"cases.flash_retention_saved":   true,
+	"cases.flash_assigned":          true,
 
 	"care.flash_saved":      true,
 	"care.flash_progress":   true,
@@ -478,16 +505,37 @@ var flashMessages = map[string]bool{
 
 	"documents.flash_added": true,
 
+	"me.flash_contact_saved":   true,
+	"me.flash_contact_removed": true,
+
 	"kits.flash_requested":   true,
 	"kits.flash_approved":    true,
 	"kits.flash_rejected":    true,
 	"kits.flash_disbursed":   true,
 	"kits.flash_handed_over": true,
 
+	"handoffs.flash_sent":              true,
+	"handoffs.flash_awaiting_override": true,
+	"handoffs.flash_override_approved": true,
+	"handoffs.flash_override_refused":  true,
+	"handoffs.flash_accepted":          true,
+	"handoffs.flash_declined":          true,
+	"handoffs.flash_withdrawn":         true,
+	"handoffs.flash_sharing_stopped":   true,
+	"handoffs.flash_stage":             true,
+	"handoffs.flash_message":           true,
+	"handoffs.flash_feedback":          true,
+
 	"followup.flash_reintegrated": true,
 	"followup.flash_visit":        true,
 	"followup.flash_closed":       true,
-	"followup.flash_mail_address": true,
+
+	"partnerships.flash_proposed":  true,
+	"partnerships.flash_accepted":  true,
+	"partnerships.flash_declined":  true,
+	"partnerships.flash_suspended": true,
+	"partnerships.flash_resumed":   true,
+	"partnerships.flash_ended":     true,
 }
 
 // flash leaves the message key for the page the redirect opens.

@@ -19,6 +19,7 @@ import (
 	"github.com/afesip/homeward/tenants"
 	"github.com/afesip/homeward/tenants/care"
 	"github.com/afesip/homeward/tenants/cases"
+	"github.com/afesip/homeward/tenants/followup"
 	"github.com/afesip/homeward/tenants/kits"
 	"github.com/afesip/homeward/tenants/tenanttest"
 	"github.com/afesip/homeward/web/i18n"
@@ -58,7 +59,8 @@ func newWorld(t *testing.T) *world {
 	w.op = &tenants.Principal{Actor: tenants.Actor{Kind: tenants.ActorMember, Issuer: "https://operators.example.org", Subject: "op"},
 		Roles: []tenants.Role{tenants.RolePlatformOperator}, Locale: "en", SessionID: "sess-op", CSRFToken: "csrf-op"}
 	w.deps = pages.Deps{Administration: s, Settings: pages.TenantSettings{Store: s}, Memberships: pages.StoreMemberships{Store: s},
-		LocaleSaver: s, Notifications: s, QueueMonitor: "/ops/queues", Cases: cases.New(s), Kits: kits.New(s), Care: care.New(s)}
+		LocaleSaver: s, Contacts: s, Notifications: s, QueueMonitor: "/ops/queues", Cases: cases.New(s), Kits: kits.New(s), Care: care.New(s),
+		FollowUp: followup.New(s)}
 	return w
 }
 
@@ -643,7 +645,7 @@ func allPages(t *testing.T, visit func(name string, r response)) {
 			}
 			app := w.as(t, p)
 			for _, path := range []string{"/", "/settings/members", "/settings/members/" + w.a.target.String(),
-				"/settings/api-tokens", "/settings/identity-provider", "/settings/retention", "/no/such/page"} {
+				"/settings/api-tokens", "/settings/identity-provider", "/settings/retention", "/settings/kit-limit", "/settings/followup", "/no/such/page"} {
 				visit(lang+" "+string(role)+" "+path, get(t, app, path, cookie...))
 			}
 			for _, path := range casePaths {
@@ -663,6 +665,8 @@ func allPages(t *testing.T, visit func(name string, r response)) {
 		visit(lang+" disable unconfirmed", post("/settings/members/"+w.a.target.String()+"/disable", form(admin)))
 		visit(lang+" idp mistakes", post("/settings/identity-provider", form(admin, "group_roles", "x")))
 		visit(lang+" retention mistakes", post("/settings/retention", form(admin, "years", "x")))
+		visit(lang+" kit limit mistakes", post("/settings/kit-limit", form(admin, "usd", "x")))
+		visit(lang+" schedule mistakes", post("/settings/followup", form(admin, "years", "x", "monthly_months", "x", "then_every_months", "x", "remind_days_before", "x")))
 		visit(lang+" form expired", post("/settings/members/"+w.a.target.String()+"/enable", url.Values{}))
 		caseApp := w.as(t, cm)
 		casePost := func(path string, f url.Values) response {
@@ -674,6 +678,7 @@ func allPages(t *testing.T, visit func(name string, r response)) {
 		visit(lang+" intake mistakes", casePost("/cases", intakeForm(cm, "x", "prs_Gender", "x", "prs_Birthdate", "x",
 			"prs_NumberOfChildren", "x", "consent_services_given_by", "")))
 		visit(lang+" stage mistakes", casePost(casePath+"/stage", form(cm, "version", "1", "stage", "closed")))
+		visit(lang+" assignment mistakes", casePost(casePath+"/assignment", form(cm, "owner", "x", "assigned_to", "x")))
 		visit(lang+" group conflict", casePost(casePath+"/groups/identity", form(cm, "version", "1")))
 		visit(lang+" consent mistakes", casePost(casePath+"/consent", form(cm, "purpose", "x")))
 		visit(lang+" withdraw unconfirmed", casePost(casePath+"/consent/services/withdraw", form(cm)))
