@@ -13,6 +13,7 @@ import (
 	"github.com/afesip/homeward/tenants"
 	"github.com/afesip/homeward/tenants/casedocs"
 	"github.com/afesip/homeward/tenants/cases"
+	"github.com/afesip/homeward/tenants/shelters"
 	"github.com/afesip/homeward/tenants/tenanttest"
 )
 
@@ -153,6 +154,12 @@ func TestWholeHandoff(t *testing.T) {
 				theirCase.Values["family_home_village"] != "Ban Nong Bua" || theirCase.Values["family_notes"] != nil ||
 				theirCase.Values["cas_ReferringOrganisation"] != thOrg.Name || theirCase.Values["cas_IncomingReferralDate"] == nil {
 				t.Fatalf("the receiver's case = %+v", theirCase.Values)
+			}
+			// Her referral source is recorded for the admission form.
+			adm, err := shelters.New(s).Admission(w.laosMgr, *acc.CaseID)
+			must(t, err)
+			if adm.ReferralSource != shelters.SourcePartnerHandoff || adm.Stage != cases.StageIntake {
+				t.Fatalf("the receiver's admission file: source %q, stage %s", adm.ReferralSource, adm.Stage)
 			}
 			// The sender sees the acceptance, never the receiver's case.
 			senderView, err := w.h.Get(w.starter, h.ID)

@@ -11,6 +11,7 @@ import (
 	homeward "github.com/afesip/homeward"
 	"github.com/afesip/homeward/tenants"
 	"github.com/afesip/homeward/tenants/cases"
+	"github.com/afesip/homeward/tenants/shelters"
 )
 
 // prepare reads the principal's row of handoff id for a change: visible,
@@ -88,6 +89,9 @@ func (s *Service) Accept(ctx context.Context, id uuid.UUID) (*Handoff, error) {
 		}
 		c, err := s.cases.CreateIn(tx, p, cases.NewCase{Values: values}, cases.CreateOptions{AnyGroup: true})
 		if err != nil {
+			return err
+		}
+		if err := shelters.RecordReferral(tx, c.ID, shelters.SourcePartnerHandoff); err != nil {
 			return err
 		}
 		row.CaseID, row.State, row.DecidedAt = &c.ID, StateAccepted, &now

@@ -3,6 +3,7 @@ package shelters
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -348,6 +349,23 @@ func admissionFor(tx *gorm.DB, caseID uuid.UUID, create bool) (*admissionRow, er
 		return nil, err
 	}
 	return &row, nil
+}
+
+// RecordReferral records where case caseID was referred from (one of
+// ReferralSources) inside tx, the organisation's transaction, for a
+// feature that brings a case in (a repatriation handoff accepted:
+// SourcePartnerHandoff). The admission form then offers it; a source
+// already recorded is kept. The caller authorizes and audits.
+func RecordReferral(tx *gorm.DB, caseID uuid.UUID, source string) error {
+	if !slices.Contains(ReferralSources, source) {
+		return fmt.Errorf("shelters: %q is not a referral source", source)
+	}
+	row, err := admissionFor(tx, caseID, true)
+	if err != nil || row.ReferralSource != nil {
+		return err
+	}
+	return tx.Model(&admissionRow{}).Where("case_id = ? AND referral_source IS NULL", caseID).
+		Update("referral_source", source).Error
 }
 
 // currentStay is the case's open stay (conflict when she is in no shelter).

@@ -168,7 +168,7 @@ type Admission struct {
 	CaseID          uuid.UUID
 	Reference       string
 	Stage           cases.Stage
-	ReferralSource  string      // "" until she is admitted or waits
+	ReferralSource  string      // "" until she is admitted or waits, or a feature that brought her in recorded it (RecordReferral)
 	Girl            *Acceptance // nil until recorded
 	Family          *Acceptance // the family's or the guardian's
 	ServicesConsent bool        // a standing services consent

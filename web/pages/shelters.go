@@ -433,6 +433,11 @@ func (p *Pages) admissionPage(c *fiber.Ctx, r *request, id uuid.UUID, status int
 		}
 		pg.Admit = &admissionForm{Action: AdmissionPath(id) + "/admit", Select: list, NoShelters: len(list.Options) < 2,
 			Source: choices("admit", "referral_source", shelters.ReferralSources, "shelters.source."), Date: date("admit", "admitted_on")}
+		if st.form != "admit" && a.ReferralSource != "" { // recorded when she came in (a handoff accepted)
+			for i := range pg.Admit.Source.Options {
+				pg.Admit.Source.Options[i].Selected = pg.Admit.Source.Options[i].Value == a.ReferralSource
+			}
+		}
 	}
 	if a.Current != nil {
 		list, err := p.shelterChoices(ctx, r, "transfer", typed, a.Current.ShelterID)
