@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -940,6 +939,15 @@ func stepOptions(h *handoffs.Handoff) []stepOption {
 	return out
 }
 
+// orgToday is today in the organisation's time zone, as a date input
+// takes it: the day the domain takes a stage or feedback without a date
+// for, and the latest it accepts (the server's UTC date is a day behind in
+// Laos and Thailand every morning before 7).
+func (p *Pages) orgToday(r *request) string {
+	now := p.deps.Now()
+	return r.when(&now).ISO
+}
+
 // mayAdvance: the member records this side's stages.
 func mayAdvance(pr *tenants.Principal) bool { return mayStartHandoffs(pr) }
 
@@ -950,7 +958,7 @@ func (p *Pages) handoffForms(c *fiber.Ctx, r *request, h *handoffs.Handoff, pg *
 	if open && mayAdvance(pr) && !(h.Side == handoffs.SideSender && h.SharingStopped) {
 		if opts := stepOptions(h); len(opts) > 0 {
 			typed, errs, banner := st.of("step")
-			f := &stageForm{Action: HandoffPath(h.ID) + "/stages", Today: p.deps.Now().Format(time.DateOnly),
+			f := &stageForm{Action: HandoffPath(h.ID) + "/stages", Today: p.orgToday(r),
 				On: typed.Get("on"), OnError: errs["on"], Note: typed.Get("note"), NoteError: errs["note"],
 				Reason: typed.Get("reason"), ReasonError: errs["reason"], StepError: errs["step"],
 				DocumentsError: errs["documents"], FormError: banner, NoteMax: maxHandoffNote, ReasonMax: maxHandoffReason}
@@ -1127,7 +1135,7 @@ func (p *Pages) handoffFeedback(c *fiber.Ctx, r *request, h *handoffs.Handoff, p
 	}
 	if h.Side == handoffs.SideReceiver && mayAdvance(r.principal) {
 		typed, errs, banner := st.of("feedback")
-		f := &feedbackForm{Action: HandoffPath(h.ID) + "/feedback", Today: p.deps.Now().Format(time.DateOnly),
+		f := &feedbackForm{Action: HandoffPath(h.ID) + "/feedback", Today: p.orgToday(r),
 			On: typed.Get("on"), OnError: errs["on"], StatusError: errs["status"], FormError: banner,
 			Continues: typed.Get("follow_up_continues") == "yes" || st == nil || st.form != "feedback"}
 		if f.On == "" {
