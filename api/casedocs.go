@@ -107,11 +107,21 @@ func (d *caseDocuments) download(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": doc.Filename})
-	if disposition == "" { // a name mime cannot encode: the id stands in
-		disposition = `attachment; filename="document-` + doc.ID.String() + `"`
+	return SendDocument(c, doc.ID, doc.Filename, doc.ContentType, content)
+}
+
+// SendDocument answers with a stored document's content, as an attachment
+// under its original name (RFC 6266: quoted, or RFC 2231-encoded when not
+// ASCII, so no name can break the header; a name mime cannot encode:
+// "document-ID"), typed as detected on upload. Like every answer here it
+// is not cached (no-store). The case documents' download, a handoff's
+// shared copies (handoffs.go) and their page (web/pages) answer with it.
+func SendDocument(c *fiber.Ctx, id uuid.UUID, filename, contentType string, content []byte) error {
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": filename})
+	if disposition == "" {
+		disposition = `attachment; filename="document-` + id.String() + `"`
 	}
-	c.Set(fiber.HeaderContentType, doc.ContentType)
+	c.Set(fiber.HeaderContentType, contentType)
 	c.Set(fiber.HeaderContentDisposition, disposition)
 	return c.Send(content)
 }

@@ -10,3 +10,7 @@ import (
 // package's own tests cannot import it; the external test package can, and
 // sets this in its init (pages_matrix_test.go). One test binary holds both.
 var PagesForMatrix func(s *tenants.Store, cfg *homeward.Config) (Pages, error)
+
+// MatrixDocuments is the document storage of the matrix's servers
+// (matrixDocuments), for the real pages to read the matrix's documents.
+var MatrixDocuments = matrixDocuments

@@ -396,6 +396,25 @@ func (h *handoffRequests) getHandoff(c *fiber.Ctx) error {
 	return c.JSON(handoffJSON(ho))
 }
 
+// document is GET /api/v1/handoffs/:id/documents/:document: a copy this
+// side holds of a document shared on the handoff (the receiver's of the
+// sender's, the sender's of the receiver's), as an attachment like a case
+// document's download (casedocs.go). The service authorizes and audits.
+func (h *handoffRequests) document(c *fiber.Ctx) error {
+	if err := h.ready(); err != nil {
+		return err
+	}
+	documentID, err := uuid.Parse(c.Params("document"))
+	if err != nil {
+		documentID = uuid.Nil // names no document: the service answers 404 as for an unknown one
+	}
+	doc, content, err := h.svc.Document(c.UserContext(), pathID(c), documentID)
+	if err != nil {
+		return err
+	}
+	return SendDocument(c, doc.ID, doc.FileName, doc.ContentType, content)
+}
+
 // overrideDecisionBody is POST /api/v1/handoffs/:id/override.
 type overrideDecisionBody struct {
 	Approve *bool `json:"approve"`

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/afesip/homeward/tenants"
+	"github.com/afesip/homeward/tenants/casedocs"
 	"github.com/afesip/homeward/tenants/cases"
 	"github.com/afesip/homeward/tenants/handoffs"
 )
@@ -33,7 +34,10 @@ import (
 //     inbox, made anew for each own call (accepting or declining decides
 //     it); the organisation's canary in the fields it shares;
 //   - "admitted handoff": an incoming handoff accepted and taken through
-//     every stage to the admission, so that feedback may be sent.
+//     every stage to the admission, so that feedback may be sent;
+//   - "shared document": an incoming handoff, in the inbox, that came with
+//     an identity document of the partner's case: the handoff and the
+//     organisation's copy of the document (:id and :document, matrixPath).
 //
 // Another organisation's and unknown ids are the other organisation's
 // persistent records of the kind, or random. In a body, {partnership} is
@@ -53,6 +57,7 @@ type orgHandoffs struct {
 	canary         string
 
 	handoffID, overrideID, incomingID, admittedID uuid.UUID
+	sharedID, sharedDocumentID                    uuid.UUID // the "shared document": the handoff, the organisation's copy
 }
 
 // asMember is the context of member m of the store's organisations.
@@ -90,7 +95,7 @@ func (o *testOrg) withHandoffs(t *testing.T, s *tenants.Store, partner *testOrg)
 	if o.cases == nil {
 		o.withCases(t, s)
 	}
-	svc := handoffs.New(s)
+	svc := handoffs.New(s).WithDocuments(matrixDocuments, tenants.DocumentLimits{})
 	oh := &orgHandoffs{service: svc, partner: partner, manager: o.cases.manager, canary: o.canary,
 		requester:      tenants.WithPrincipal(context.Background(), o.signIn(t, s, o.subject("override-requester"), tenants.RoleCaseManager)),
 		partnerManager: asMember(t, s, partner.members[tenants.RoleCaseManager])}
@@ -104,7 +109,37 @@ func (o *testOrg) withHandoffs(t *testing.T, s *tenants.Store, partner *testOrg)
 	oh.overrideID = oh.newOverride(t, o)
 	oh.incomingID = oh.newIncoming(t)
 	oh.admittedID = oh.newAdmitted(t)
+	oh.sharedID, oh.sharedDocumentID = oh.newShared(t, s)
 	o.handoffs = oh
+}
+
+// newShared is a handoff the partner sends to the organisation from a case
+// of its own with an identity document: the handoff, and the
+// organisation's copy of the document.
+func (oh *orgHandoffs) newShared(t *testing.T, s *tenants.Store) (uuid.UUID, uuid.UUID) {
+	t.Helper()
+	k, err := cases.New(s).Create(oh.partnerManager, cases.NewCase{
+		Values: map[string]any{"prs_FirstName": "Matrix", "prs_Birthdate": "2009-05-06", "prs_Gender": "Feminine"},
+		Consents: []cases.NewConsent{{Purpose: cases.PurposeSharing, GivenBy: cases.GivenByGirl, GivenOn: "2024-01-10",
+			Basis: cases.BasisSignedForm}}})
+	if err != nil {
+		t.Fatalf("matrix shared document: case: %v", err)
+	}
+	doc, err := casedocs.New(s, matrixDocuments, tenants.DocumentLimits{}).Add(oh.partnerManager, k.ID, casedocs.NewDocument{
+		Part: tenants.FieldGroupIdentity, Filename: "passport.txt", Content: strings.NewReader("matrix passport")})
+	if err != nil {
+		t.Fatalf("matrix shared document: document: %v", err)
+	}
+	h, err := oh.service.Start(oh.partnerManager, handoffs.NewHandoff{PartnershipID: oh.incoming, CaseID: k.ID,
+		Fields: []string{"prs_FirstName"}, Documents: []uuid.UUID{doc.ID}})
+	if err != nil {
+		t.Fatalf("matrix shared document: start: %v", err)
+	}
+	got, err := oh.service.Get(oh.manager, h.ID)
+	if err != nil || got.Shared == nil || len(got.Shared.Documents) != 1 {
+		t.Fatalf("matrix shared document: the organisation's copy: %v %+v", err, got)
+	}
+	return h.ID, got.Shared.Documents[0].ID
 }
 
 // newOutgoing sends the matrix case to the partner, as the case manager.
@@ -215,8 +250,30 @@ func handoffTarget(t *testing.T, kind, scope string, o *testOrg) (string, bool) 
 		return oh.incomingID.String(), true
 	case "admitted handoff":
 		return oh.admittedID.String(), true
+	case "shared document":
+		return oh.sharedID.String() + "/" + oh.sharedDocumentID.String(), true
 	}
 	return "", false
+}
+
+// matrixPath is a row's path for the record id names (matrixTarget), and
+// its path parameters: :id is the record, or, for a record under another
+// ("PARENT/CHILD": a handoff's shared document), :id the parent and
+// :document the child (random for an unknown record); wildcards fill the
+// rest.
+func matrixPath(path, id string) (string, map[string]string) {
+	params := map[string]string{}
+	parent, child, _ := strings.Cut(id, "/")
+	if strings.Contains(path, ":document") {
+		if child == "" {
+			child = uuid.NewString()
+		}
+		params["document"] = child
+	}
+	if strings.Contains(path, ":id") {
+		params["id"] = parent
+	}
+	return wildcards.Replace(strings.NewReplacer(":id", parent, ":document", child).Replace(path)), params
 }
 
 // matrixHandoffBody fills a row's body (or query) with the organisation's

@@ -143,6 +143,7 @@ func (p stubPages) WithdrawHandoff(c *fiber.Ctx) error       { return p.form(c) 
 func (p stubPages) RecordHandoffStage(c *fiber.Ctx) error    { return p.form(c) }
 func (p stubPages) PostHandoffMessage(c *fiber.Ctx) error    { return p.form(c) }
 func (p stubPages) SendHandoffFeedback(c *fiber.Ctx) error   { return p.form(c) }
+func (p stubPages) HandoffDocument(c *fiber.Ctx) error       { return p.page(c) }
 
 // SignInChooser draws the plain chooser, as without pages.
 func (stubPages) SignInChooser(c *fiber.Ctx, ch Chooser) error { return renderChooser(c, nil, ch) }

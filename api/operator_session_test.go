@@ -102,7 +102,7 @@ func TestOperatorSessionFollowsTheMatrix(t *testing.T) {
 			if row.kind != "" {
 				id = matrixTarget(t, row.kind, scope, a, b)
 			}
-			target := wildcards.Replace(strings.ReplaceAll(path, ":id", id))
+			target, _ := matrixPath(path, id)
 			if row.query != "" {
 				target += "?" + matrixBody(row.query, a)
 			}

@@ -24,6 +24,6 @@ func init() {
 		return pages.New(pages.Deps{Config: cfg, Notifications: s, Settings: pages.TenantSettings{Store: s},
 			Memberships: pages.StoreMemberships{Store: s}, LocaleSaver: s, Contacts: s, Administration: s, Cases: cases.New(s), FollowUp: followup.New(s), Shelters: shelters.New(s), Kits: kits.New(s),
 			CaseDocuments: casedocs.New(s, memblob.OpenBucket(nil), tenants.DocumentLimits{}), Dashboard: dashboard.New(s),
-			Care: care.New(s), Partnerships: handoffs.New(s), Handoffs: handoffs.New(s).WithDocuments(memblob.OpenBucket(nil), tenants.DocumentLimits{})})
+			Care: care.New(s), Partnerships: handoffs.New(s), Handoffs: handoffs.New(s).WithDocuments(api.MatrixDocuments, tenants.DocumentLimits{})})
 	}
 }

@@ -206,6 +206,9 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 		app.Post("/handoffs/:id/stages", compressed, deps.Pages.RecordHandoffStage)
 		app.Post("/handoffs/:id/messages", compressed, deps.Pages.PostHandoffMessage)
 		app.Post("/handoffs/:id/feedback", compressed, deps.Pages.SendHandoffFeedback)
+		// A copy of a shared document, as an attachment: not compressed
+		// (documents mostly are already).
+		app.Get("/handoffs/:id/documents/:document", deps.Pages.HandoffDocument)
 		app.Get("/static/:file", compressed, deps.Pages.Asset)
 	}
 
@@ -358,9 +361,9 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	// the inbox and outgoing list, starting one from a case or the short
 	// intake, the fields a case may share, the dashboard, a handoff as this
 	// side sees it, the override decision, accept and decline, withdrawal,
-	// the stages, the shared thread and the reintegration feedback. The
-	// handoff service authorizes each; /sharable and /dashboard come
-	// before /:id.
+	// the stages, the shared thread and the reintegration feedback, and
+	// the copies of the documents shared on it. The handoff service
+	// authorizes each; /sharable and /dashboard come before /:id.
 	handover := &handoffRequests{svc: handoffs.New(deps.Store)}
 	if deps.Documents != nil {
 		handover.svc = handover.svc.WithDocuments(deps.Documents, tenants.DocumentLimits{})
@@ -375,6 +378,7 @@ func routes(app *fiber.App, deps Deps, production bool, labels *routeLabels, tes
 	v1.Post("/handoffs/:id/decline", handover.decline)
 	v1.Post("/handoffs/:id/withdraw", handover.withdraw)
 	v1.Post("/handoffs/:id/stages", handover.recordStage)
+	v1.Get("/handoffs/:id/documents/:document", handover.document)
 	v1.Get("/handoffs/:id/messages", handover.thread)
 	v1.Post("/handoffs/:id/messages", handover.post)
 	v1.Get("/handoffs/:id/feedback", handover.listFeedback)

@@ -141,6 +141,7 @@ type Pages interface {
 	RecordHandoffStage(c *fiber.Ctx) error    // POST /handoffs/:id/stages
 	PostHandoffMessage(c *fiber.Ctx) error    // POST /handoffs/:id/messages
 	SendHandoffFeedback(c *fiber.Ctx) error   // POST /handoffs/:id/feedback
+	HandoffDocument(c *fiber.Ctx) error       // GET /handoffs/:id/documents/:document: a shared document's copy, as an attachment
 
 	// ErrorPage answers an error as an HTML page in the reader's language
 	// (errors.go calls it for a browser's request outside the API).

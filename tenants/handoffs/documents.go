@@ -2,6 +2,8 @@ package handoffs
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -257,6 +259,83 @@ func documentsByID(tx *gorm.DB, ids []uuid.UUID, groups []string) ([]SharedDocum
 		}
 	}
 	return out, nil
+}
+
+// errNoDocument is a document this side holds no readable copy of on a
+// handoff: not_found, like an unknown one.
+var errNoDocument = homeward.Errorf(homeward.ENOTFOUND, "no such document of this handoff")
+
+// Document returns the copy this side holds of a document shared on
+// handoff id (one handoff_documents lists: the start's, a stage's or a
+// message's, received from the other side) and its content, for the
+// principal in ctx. Either side: the receiver's copies of the sender's
+// documents (before the acceptance under the handoff's key, after it the
+// documents of its case, which casedocs serves too), the sender's of the
+// receiver's (a stage's or a message's). A document this side sent is a
+// document of its own case, not a copy: casedocs serves it, this does not.
+//
+// Who: whoever reaches the handoff (visible), and reads the document's
+// group as the shared copy shows it (readableGroups: before the
+// acceptance a group it reads on every case, after it one it reads on the
+// case). Not_found for a handoff it does not reach or its organisation
+// holds no row of, a document not of this handoff (or the other side's),
+// one of a group it may not read, and once the handoff is no longer
+// between the sides (declined or withdrawn: the copies are gone, the key
+// shredded). Audited document.download (tenants.OpenDocument) and
+// handoff.document_read with the document's group, purpose repatriation.
+func (s *Service) Document(ctx context.Context, id, documentID uuid.UUID) (*SharedDocument, []byte, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.bucket == nil {
+		return nil, nil, homeward.Errorf(homeward.EUNAVAILABLE, "document storage is not configured")
+	}
+	var (
+		out     *SharedDocument
+		content []byte
+	)
+	err = s.store.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
+		row, _, err := visible(tx, p, id, false, false)
+		if err != nil {
+			return err
+		}
+		if !live(row.State) {
+			return errNoDocument
+		}
+		var n int64
+		if err := tx.Session(&gorm.Session{NewDB: true}).Model(&handoffDocumentRow{}).
+			Where("handoff_id = ? AND document_id = ?", id, documentID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return errNoDocument
+		}
+		readable, err := readableGroups(tx, p, row)
+		if err != nil {
+			return err
+		}
+		docs, err := documentsByID(tx, []uuid.UUID{documentID}, readable)
+		if err != nil {
+			return err
+		}
+		if len(docs) != 1 {
+			return errNoDocument
+		}
+		_, data, err := tenants.OpenDocument(tx, s.bucket, documentID, purpose)
+		switch {
+		case homeward.ErrorCode(err) == homeward.ENOTFOUND || errors.Is(err, tenants.ErrShredded):
+			return errNoDocument
+		case err != nil:
+			return err
+		}
+		out, content = &docs[0], data
+		return audit(tx, ActionDocumentRead, id, []string{docs[0].Group})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, content, nil
 }
 
 // dropDocuments deletes the copies this side received of handoff id

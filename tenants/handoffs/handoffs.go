@@ -300,6 +300,7 @@ const (
 	ActionStage          = "handoff.stage"
 	ActionMessage        = "handoff.message"
 	ActionThreadRead     = "handoff.thread_read"
+	ActionDocumentRead   = "handoff.document_read" // a copy this side holds, downloaded (Service.Document)
 	ActionFeedback       = "handoff.feedback"
 )
 

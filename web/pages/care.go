@@ -286,7 +286,7 @@ func (p *Pages) formField(r *request, id string, f cases.Field, labelKey, valueP
 		values, cf.Kind = []string{"true", "false"}, string(cases.KindPicklist)
 	}
 	if f.Kind == cases.KindDate && f.Past {
-		cf.MaxDate = p.deps.Now().Format(time.DateOnly)
+		cf.MaxDate = r.today()
 	}
 	label := func(v string) string {
 		if slices.Contains(values, v) {

@@ -294,7 +294,7 @@ func (p *Pages) field(r *request, f cases.Field, current []string, errs fieldErr
 		Max: f.Max, Min: f.Min, Error: errs[f.Name], Empty: len(current) == 0,
 	}
 	if f.Kind == cases.KindDate && f.Past {
-		cf.MaxDate = p.deps.Now().Format(time.DateOnly)
+		cf.MaxDate = r.today()
 	}
 	if len(current) > 0 {
 		cf.Value = current[0]
@@ -542,12 +542,12 @@ type consentForm struct {
 var givenBy = []string{cases.GivenByGirl, cases.GivenByFamily, cases.GivenByGuardian}
 var bases = []string{cases.BasisSignedForm, cases.BasisRecordedVerbal}
 
-func (p *Pages) consentForm(purpose string, typed url.Values, prefix string, errs fieldErrors) consentForm {
+func (p *Pages) consentForm(r *request, purpose string, typed url.Values, prefix string, errs fieldErrors) consentForm {
 	f := consentForm{
 		Purpose: purpose, Prefix: prefix, IDPrefix: "consent-" + cmp.Or(purpose, "new"),
 		PurposeKey: "case.purpose." + purpose, HelpKey: "case.purpose." + purpose + ".hint",
 		Given: typed.Get(prefix+"given") == "yes", GivenOn: typed.Get(prefix + "given_on"),
-		MaxDate:    p.deps.Now().Format(time.DateOnly),
+		MaxDate:    r.today(),
 		ErrGivenBy: errs[prefix+"given_by"], ErrBasis: errs[prefix+"basis"], ErrGivenOn: errs[prefix+"given_on"],
 	}
 	f.GivenBy = []option{{Value: "", Key: "cases.choose", Selected: typed.Get(prefix+"given_by") == ""}}
@@ -606,7 +606,7 @@ func (p *Pages) intakePage(c *fiber.Ctx, r *request, status int, typed url.Value
 		pg.Fields = append(pg.Fields, p.field(r, f, typed[f.Name], errs))
 	}
 	for _, purpose := range cases.Purposes {
-		pg.Consents = append(pg.Consents, p.consentForm(string(purpose), typed, "consent_"+string(purpose)+"_", errs))
+		pg.Consents = append(pg.Consents, p.consentForm(r, string(purpose), typed, "consent_"+string(purpose)+"_", errs))
 	}
 	return p.render(c, status, "case_new", p.frame(c, r, "cases.new_title", PathCases, pg))
 }
@@ -1078,7 +1078,7 @@ func (p *Pages) consentView(c *fiber.Ctx, r *request, cs *cases.Case, write bool
 		for _, purpose := range cases.Purposes {
 			rf.Purposes = append(rf.Purposes, option{Value: string(purpose), Key: "case.purpose." + string(purpose), Selected: typed.Get("purpose") == string(purpose)})
 		}
-		rf.Consent = p.consentForm("", typed, "", errs)
+		rf.Consent = p.consentForm(r, "", typed, "", errs)
 		v.Record = rf
 	}
 	return v, nil

@@ -2,7 +2,6 @@ package pages
 
 import (
 	"slices"
-	"time"
 
 	"github.com/afesip/homeward/tenants"
 )
@@ -84,13 +83,8 @@ type dashboardPage struct {
 
 func (p *Pages) dashboard(r *request) *dashboardPage {
 	pr := r.principal
-	now := p.deps.Now()
-	if loc, err := time.LoadLocation(r.settings["time_zone"]); err == nil && r.settings["time_zone"] != "" {
-		now = now.In(loc)
-	} else {
-		now = now.UTC()
-	}
-	d := &dashboardPage{Today: r.locale.Date(now), TodayISO: now.Format(time.DateOnly)}
+	today := r.when(&r.now)
+	d := &dashboardPage{Today: today.Text, TodayISO: today.ISO}
 	for _, role := range tenants.Roles { // the table's order, not the session's
 		if pr.Has(role) {
 			d.Roles = append(d.Roles, "role."+string(role))

@@ -206,7 +206,7 @@ func (p *Pages) followUpPage(c *fiber.Ctx, r *request, id uuid.UUID, status int,
 	case ov.Reintegration == nil && ov.Stage != cases.StageShelter:
 		pg.NotAtShelter = true
 	}
-	today := p.deps.Now().Format(time.DateOnly)
+	today := r.today()
 	for _, v := range ov.Visits {
 		vv := visitView{ID: v.ID.String(), Seq: v.Seq, Due: r.isoDate(v.Due), Status: v.Status,
 			StatusKey: "followup.status." + v.Status, Overdue: v.Status == followup.VisitPlanned && v.Due < today,
@@ -261,7 +261,7 @@ func (p *Pages) reintegrateForm(r *request, id uuid.UUID, st *followUpForms) *re
 	return &reintegrateForm{Action: FollowUpPath(id) + "/reintegration", Fields: []caseField{
 		dest,
 		{Name: "date", ID: "reintegration-date", LabelKey: "followup.date", Kind: string(cases.KindDate),
-			MaxDate: p.deps.Now().Format(time.DateOnly), Value: typed.Get("date"), Error: errs["date"]},
+			MaxDate: r.today(), Value: typed.Get("date"), Error: errs["date"]},
 		{Name: "place", ID: "reintegration-place", LabelKey: "followup.place", Kind: string(cases.KindText), Max: 500,
 			Value: typed.Get("place"), Error: errs["place"]},
 		{Name: "note", ID: "reintegration-note", LabelKey: "followup.note", Kind: string(cases.KindLongText), Max: 5000,
@@ -291,7 +291,7 @@ func (p *Pages) visitForm(r *request, v followup.Visit, typed url.Values, errs f
 		f.Outcomes = append(f.Outcomes, option{Value: o, Key: "followup.outcome." + o, Selected: typed.Get("outcome") == o})
 	}
 	f.Fields = append(f.Fields, caseField{Name: "visited_on", ID: prefix + "visited_on", LabelKey: "followup.visited_on",
-		Kind: string(cases.KindDate), MaxDate: p.deps.Now().Format(time.DateOnly), Value: typed.Get("visited_on"),
+		Kind: string(cases.KindDate), MaxDate: r.today(), Value: typed.Get("visited_on"),
 		Error: errs["visited_on"]})
 	for _, name := range findingFields {
 		f.Fields = append(f.Fields, caseField{Name: name, ID: prefix + name, LabelKey: "followup." + name,

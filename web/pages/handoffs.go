@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	homeward "github.com/afesip/homeward"
+	"github.com/afesip/homeward/api"
 	"github.com/afesip/homeward/tenants"
 	"github.com/afesip/homeward/tenants/cases"
 	"github.com/afesip/homeward/tenants/handoffs"
@@ -45,6 +46,7 @@ type HandoffService interface {
 	Post(ctx context.Context, id uuid.UUID, text string, document *uuid.UUID) (*handoffs.Message, error)
 	SendFeedback(ctx context.Context, id uuid.UUID, f handoffs.Feedback) (*handoffs.Feedback, error)
 	FeedbackOf(ctx context.Context, id uuid.UUID) ([]handoffs.Feedback, error)
+	Document(ctx context.Context, id, documentID uuid.UUID) (*handoffs.SharedDocument, []byte, error)
 	Dashboard(ctx context.Context) (*handoffs.Dashboard, error)
 }
 
@@ -59,6 +61,12 @@ const (
 
 // HandoffPath is a handoff's page.
 func HandoffPath(id uuid.UUID) string { return PathHandoffs + "/" + id.String() }
+
+// HandoffDocumentPath is where the copy this side holds of a document
+// shared on handoff id downloads from (HandoffDocument).
+func HandoffDocumentPath(id, documentID uuid.UUID) string {
+	return HandoffPath(id) + "/documents/" + documentID.String()
+}
 
 // NewHandoffPath is the start form of a case (the case page links it).
 func NewHandoffPath(caseID uuid.UUID) string {
@@ -407,7 +415,7 @@ func (p *Pages) newHandoffPage(c *fiber.Ctx, r *request, caseID uuid.UUID, statu
 		for _, f := range catalogueFields(handoffIntakeFields) {
 			pg.IntakeFields = append(pg.IntakeFields, p.field(r, f, st.typed[f.Name], st.errs))
 		}
-		pg.SharingConsent = p.consentForm(string(cases.PurposeSharing), st.typed, "consent_sharing_", st.errs)
+		pg.SharingConsent = p.consentForm(r, string(cases.PurposeSharing), st.typed, "consent_sharing_", st.errs)
 		return p.render(c, status, "handoff_new", p.frame(c, r, "handoffs.new_title", PathHandoffs, pg))
 	}
 	pg.CaseID, pg.CaseHref = caseID.String(), casePath(caseID)
@@ -687,6 +695,7 @@ type sharedValue struct {
 
 type sharedDocumentView struct {
 	Name, Group, Size string
+	Href              string // its download
 }
 
 type messageView struct {
@@ -697,6 +706,7 @@ type messageView struct {
 	Time    string
 	Text    string
 	Doc     string
+	DocHref string // the document's download: the copy this side holds, or (sent from here) the case's own
 }
 
 type threadView struct {
@@ -939,15 +949,6 @@ func stepOptions(h *handoffs.Handoff) []stepOption {
 	return out
 }
 
-// orgToday is today in the organisation's time zone, as a date input
-// takes it: the day the domain takes a stage or feedback without a date
-// for, and the latest it accepts (the server's UTC date is a day behind in
-// Laos and Thailand every morning before 7).
-func (p *Pages) orgToday(r *request) string {
-	now := p.deps.Now()
-	return r.when(&now).ISO
-}
-
 // mayAdvance: the member records this side's stages.
 func mayAdvance(pr *tenants.Principal) bool { return mayStartHandoffs(pr) }
 
@@ -958,7 +959,7 @@ func (p *Pages) handoffForms(c *fiber.Ctx, r *request, h *handoffs.Handoff, pg *
 	if open && mayAdvance(pr) && !(h.Side == handoffs.SideSender && h.SharingStopped) {
 		if opts := stepOptions(h); len(opts) > 0 {
 			typed, errs, banner := st.of("step")
-			f := &stageForm{Action: HandoffPath(h.ID) + "/stages", Today: p.orgToday(r),
+			f := &stageForm{Action: HandoffPath(h.ID) + "/stages", Today: r.today(),
 				On: typed.Get("on"), OnError: errs["on"], Note: typed.Get("note"), NoteError: errs["note"],
 				Reason: typed.Get("reason"), ReasonError: errs["reason"], StepError: errs["step"],
 				DocumentsError: errs["documents"], FormError: banner, NoteMax: maxHandoffNote, ReasonMax: maxHandoffReason}
@@ -1062,7 +1063,7 @@ func (p *Pages) handoffShared(r *request, h *handoffs.Handoff, pg *handoffPage) 
 	}
 	for _, d := range sc.Documents {
 		pg.SharedDocuments = append(pg.SharedDocuments, sharedDocumentView{Name: d.FileName, Group: partKey(d.Group),
-			Size: r.locale.T("documents.size", "KiB", r.locale.Number((d.Size+1023)/1024))})
+			Size: r.locale.T("documents.size", "KiB", r.locale.Number((d.Size+1023)/1024)), Href: HandoffDocumentPath(h.ID, d.ID)})
 	}
 	return nil
 }
@@ -1094,7 +1095,12 @@ func (p *Pages) handoffThread(c *fiber.Ctx, r *request, h *handoffs.Handoff, pg 
 			mv.Author = r.memberName(m.AuthorID)
 		}
 		if m.Document != nil {
-			mv.Doc = m.Document.FileName
+			// The partner's document is a copy this side holds; one sent
+			// from here is a document of this side's case.
+			mv.Doc, mv.DocHref = m.Document.FileName, HandoffDocumentPath(h.ID, m.Document.ID)
+			if mv.Ours {
+				mv.DocHref = pathDocumentAPI + m.Document.ID.String()
+			}
 		}
 		tv.Messages = append(tv.Messages, mv)
 	}
@@ -1135,7 +1141,7 @@ func (p *Pages) handoffFeedback(c *fiber.Ctx, r *request, h *handoffs.Handoff, p
 	}
 	if h.Side == handoffs.SideReceiver && mayAdvance(r.principal) {
 		typed, errs, banner := st.of("feedback")
-		f := &feedbackForm{Action: HandoffPath(h.ID) + "/feedback", Today: p.orgToday(r),
+		f := &feedbackForm{Action: HandoffPath(h.ID) + "/feedback", Today: r.today(),
 			On: typed.Get("on"), OnError: errs["on"], StatusError: errs["status"], FormError: banner,
 			Continues: typed.Get("follow_up_continues") == "yes" || st == nil || st.form != "feedback"}
 		if f.On == "" {
@@ -1338,6 +1344,28 @@ func (p *Pages) PostHandoffMessage(c *fiber.Ctx) error {
 		return p.handoffStepFailed(c, r, id, err, st, map[string]string{"text": "handoffs.error_message"}, "handoffs.error_thread_closed")
 	}
 	return p.handoffDone(c, id, "handoffs.flash_message", "#thread")
+}
+
+// HandoffDocument is GET /handoffs/:id/documents/:document: the copy this
+// side holds of a document shared on the handoff, as an attachment (as
+// the API's GET /api/v1/handoffs/:id/documents/:document, which the
+// domain authorizes and audits alike); anyone not signed in signs in and
+// comes back to the handoff's page.
+func (p *Pages) HandoffDocument(c *fiber.Ctx) error {
+	id := idParam(c)
+	r, err := p.handoffSignedIn(c, HandoffPath(id), mayUseHandoffs)
+	if r == nil {
+		return err
+	}
+	documentID, err := uuid.Parse(c.Params("document"))
+	if err != nil {
+		documentID = uuid.Nil // names no document: 404, as an unknown one
+	}
+	doc, content, err := p.deps.Handoffs.Document(c.UserContext(), id, documentID)
+	if err != nil {
+		return err
+	}
+	return api.SendDocument(c, doc.ID, doc.FileName, doc.ContentType, content)
 }
 
 // SendHandoffFeedback is POST /handoffs/:id/feedback (form: status, on,

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -278,13 +277,6 @@ func (p *Pages) kitView(r *request, k *kits.Kit, write bool, st *kitState) kitVi
 		v.Handover = f
 	}
 	return v
-}
-
-// today is today's date in the organisation's time zone, as a date input
-// takes it.
-func (r *request) today() string {
-	now := time.Now()
-	return r.when(&now).ISO
 }
 
 // requestForm is the request form, empty or as it came back.

@@ -258,13 +258,23 @@ type request struct {
 	principal *tenants.Principal
 	settings  map[string]string
 	locale    *i18n.Locale
+	// now is the moment the page began, on the pages' clock (Deps.Now):
+	// the one today() shows in the organisation's time zone.
+	now time.Time
 	// light: an error page, drawn without the parts that read the
 	// database (switcher, notifications), which may be what failed.
 	light bool
 }
 
+// today is the organisation's calendar day (its time_zone setting; UTC
+// without one) at the moment the page began, as a date input takes it: the
+// default and the latest date of the forms' date fields, the day the domain
+// takes a date-less step for and the latest it accepts (the server's UTC
+// date is a day behind in Laos and Thailand every morning before 7).
+func (r *request) today() string { return r.when(&r.now).ISO }
+
 func (p *Pages) begin(c *fiber.Ctx) *request {
-	r := &request{principal: tenants.PrincipalFrom(c.UserContext())}
+	r := &request{principal: tenants.PrincipalFrom(c.UserContext()), now: p.deps.Now()}
 	member := ""
 	if r.principal != nil {
 		if r.principal.LocaleChosen {

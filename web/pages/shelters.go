@@ -393,8 +393,7 @@ func (p *Pages) admissionPage(c *fiber.Ctx, r *request, id uuid.UUID, status int
 	if !a.CanWrite {
 		return p.render(c, status, "admission", p.frame(c, r, "shelters.admission_title", PathCases, pg))
 	}
-	now := p.deps.Now()
-	today := r.when(&now).ISO
+	today := r.today()
 	typed := func(form string) (url.Values, fieldErrors) {
 		if st.form == form {
 			return st.typed, st.errs
