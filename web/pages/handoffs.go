@@ -715,6 +715,8 @@ type threadView struct {
 	Action      string // "" when the member may not post
 	Text, Error string
 	Max         int
+	Documents   []documentBox // this side's case documents a message may carry (Checked: the one chosen)
+	DocError    string
 }
 
 type feedbackView struct {
@@ -1113,6 +1115,7 @@ func (p *Pages) handoffThread(c *fiber.Ctx, r *request, h *handoffs.Handoff, pg 
 	if !finalState(h.State) && h.State != handoffs.StateAwaitingOverride && !h.SharingStopped {
 		typed, errs, _ := st.of("message")
 		tv.Action, tv.Text, tv.Error = HandoffPath(h.ID)+"/messages", typed.Get("text"), errs["text"]
+		tv.Documents, tv.DocError = p.caseDocumentBoxes(c, h, typed["document"]), errs["documents"]
 	}
 	pg.Thread = tv
 	return nil
@@ -1340,8 +1343,18 @@ func (p *Pages) PostHandoffMessage(c *fiber.Ctx) error {
 		return err
 	}
 	st := &handoffState{form: "message", typed: postForm(c), errs: fieldErrors{}}
-	if _, err = p.deps.Handoffs.Post(c.UserContext(), id, strings.TrimSpace(c.FormValue("text")), nil); err != nil {
-		return p.handoffStepFailed(c, r, id, err, st, map[string]string{"text": "handoffs.error_message"}, "handoffs.error_thread_closed")
+	var doc *uuid.UUID
+	if v := strings.TrimSpace(c.FormValue("document")); v != "" {
+		d, err := uuid.Parse(v)
+		if err != nil {
+			st.errs["documents"] = "handoffs.error_documents"
+			return p.handoffPage(c, r, id, fiber.StatusUnprocessableEntity, st)
+		}
+		doc = &d
+	}
+	if _, err = p.deps.Handoffs.Post(c.UserContext(), id, strings.TrimSpace(c.FormValue("text")), doc); err != nil {
+		return p.handoffStepFailed(c, r, id, err, st, map[string]string{"text": "handoffs.error_message",
+			"documents": "handoffs.error_documents"}, "handoffs.error_thread_closed")
 	}
 	return p.handoffDone(c, id, "handoffs.flash_message", "#thread")
 }

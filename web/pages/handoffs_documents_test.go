@@ -75,9 +75,15 @@ func TestHandoffSharedDocumentDownloads(t *testing.T) {
 
 	// In the thread: the sender's own document links its case's download,
 	// the receiver's copy this route.
-	if _, err := svc.Post(ctxOf(cm), h.ID, "her passport again", &doc.ID); err != nil {
-		t.Fatal(err)
-	}
+	// Posted through the page's message form, which offers the case's
+	// documents; a document that is no id is refused, nothing posted.
+	senderPage := get(t, w.as(t, cm), "/handoffs/"+h.ID.String())
+	mustContain(t, senderPage, `<option value="`+doc.ID.String()+`">passport.txt`)
+	r = post(t, w.as(t, cm), "/handoffs/"+h.ID.String()+"/messages", form(cm, "text", "her passport again", "document", "passport"))
+	wantStatus(t, "a document that is no id", r, 422)
+	mustContain(t, r, `id="message-document-error"`)
+	wantRedirect(t, "the message with its document", post(t, w.as(t, cm), "/handoffs/"+h.ID.String()+"/messages",
+		form(cm, "text", "her passport again", "document", doc.ID.String())), "/handoffs/"+h.ID.String()+"#thread")
 	th, err := svc.Thread(ctxOf(bcm), h.ID, 0, "")
 	if err != nil || len(th.Messages) != 1 || th.Messages[0].Document == nil {
 		t.Fatalf("the receiver's thread: %v %+v", err, th)
