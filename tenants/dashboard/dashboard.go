@@ -161,13 +161,9 @@ func (s *Service) Dashboard(ctx context.Context) (*Summary, error) {
 // yearStart is the first moment of the current year in the organisation's
 // time zone (UTC when it has none).
 func yearStart(tx *gorm.DB, now time.Time) (time.Time, error) {
-	loc := time.UTC
-	tz, ok, err := tenants.SettingValue(tx, "time_zone")
+	loc, err := tenants.Location(tx)
 	if err != nil {
 		return time.Time{}, err
-	}
-	if l, err := time.LoadLocation(tz); ok && err == nil {
-		loc = l
 	}
 	now = now.In(loc)
 	return time.Date(now.Year(), 1, 1, 0, 0, 0, 0, loc), nil

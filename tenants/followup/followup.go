@@ -213,7 +213,6 @@ const (
 	// maxPlace bounds the place, maxText a note or a finding, maxReason a
 	// closure reason (the case's cas_ReasonForCaseClosure).
 	maxPlace, maxText, maxReason = 500, 5000, 2000
-	timeZoneSetting              = "time_zone"
 )
 
 // audit writes one follow-up action on a case.
@@ -224,19 +223,3 @@ func audit(tx *gorm.DB, action string, caseID uuid.UUID) error {
 
 // stamp is a time as the database keeps it (microseconds, UTC).
 func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
-
-// today is the organisation's calendar day at now (its time_zone setting;
-// UTC without one), as a date at midnight UTC.
-func today(tx *gorm.DB, now time.Time) (time.Time, error) {
-	tz, ok, err := tenants.SettingValue(tx.Session(&gorm.Session{NewDB: true}), timeZoneSetting)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if ok && tz != "" {
-		if loc, err := time.LoadLocation(tz); err == nil {
-			now = now.In(loc)
-		}
-	}
-	y, m, d := now.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
-}

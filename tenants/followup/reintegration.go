@@ -110,7 +110,7 @@ func (s *Service) Reintegrate(ctx context.Context, caseID uuid.UUID, nr NewReint
 		if err != nil {
 			return err
 		}
-		day, err := today(tx, now)
+		day, err := tenants.Today(tx, now)
 		if err != nil {
 			return err
 		}

@@ -56,7 +56,7 @@ func QueueReminders(tx *gorm.DB, now time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	day, err := today(tx, now)
+	day, err := tenants.Today(tx, now)
 	if err != nil {
 		return 0, err
 	}

@@ -135,7 +135,7 @@ func (s *Service) RecordVisit(ctx context.Context, id uuid.UUID, rec VisitRecord
 			"notes": tenants.NewSecret(f.Notes)}
 		action := ActionVisitMissed
 		if rec.Outcome == OutcomeDone {
-			day, err := today(tx, now)
+			day, err := tenants.Today(tx, now)
 			if err != nil {
 				return err
 			}
@@ -217,7 +217,7 @@ func (s *Service) Due(ctx context.Context, q DueQuery) (*DuePage, error) {
 	}
 	page := &DuePage{Visits: []DueVisit{}}
 	err = s.store.InTenant(ctx, p.TenantID, func(tx *gorm.DB) error {
-		day, err := today(tx, s.now())
+		day, err := tenants.Today(tx, s.now())
 		if err != nil {
 			return err
 		}
@@ -281,7 +281,7 @@ func DueCounts(tx *gorm.DB, now time.Time, caseIDs []uuid.UUID) (DueCount, error
 	if err != nil {
 		return DueCount{}, err
 	}
-	day, err := today(tx, now)
+	day, err := tenants.Today(tx, now)
 	if err != nil {
 		return DueCount{}, err
 	}

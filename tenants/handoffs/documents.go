@@ -373,19 +373,3 @@ func parseDay(field, on string, today time.Time) (string, error) {
 	}
 	return on, nil
 }
-
-// today is the organisation's calendar day at now (its time_zone
-// setting; UTC without one), at midnight UTC.
-func today(tx *gorm.DB, now time.Time) (time.Time, error) {
-	tz, ok, err := tenants.SettingValue(tx.Session(&gorm.Session{NewDB: true}), "time_zone")
-	if err != nil {
-		return time.Time{}, err
-	}
-	if ok && tz != "" {
-		if loc, err := time.LoadLocation(tz); err == nil {
-			now = now.In(loc)
-		}
-	}
-	y, m, d := now.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
-}

@@ -48,7 +48,7 @@ func (s *Service) SendFeedback(ctx context.Context, id uuid.UUID, f Feedback) (*
 	row := feedbackRow{ID: uuid.Must(uuid.NewV7()), HandoffID: id, Status: f.Status,
 		FollowUpContinues: f.FollowUpContinues, RecordedBy: p.Actor.MemberID, CreatedAt: now}
 	err = s.mirror(ctx, own, func(tx *gorm.DB) error {
-		day, err := today(tx, now)
+		day, err := tenants.Today(tx, now)
 		if err != nil {
 			return err
 		}
@@ -153,7 +153,7 @@ func (s *Service) SendDueFeedback(ctx context.Context, tenantID uuid.UUID) (int,
 			SideReceiver, []string{StateAccepted, StateCompleted}).Order("id").Find(&rows).Error; err != nil {
 			return err
 		}
-		day, err := today(tx, now)
+		day, err := tenants.Today(tx, now)
 		if err != nil {
 			return err
 		}

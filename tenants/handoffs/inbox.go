@@ -77,7 +77,7 @@ func (s *Service) Accept(ctx context.Context, id uuid.UUID) (*Handoff, error) {
 		if err != nil {
 			return err
 		}
-		day, err := today(tx, now)
+		day, err := tenants.Today(tx, now)
 		if err != nil {
 			return err
 		}

@@ -145,7 +145,7 @@ func (s *Service) Advance(ctx context.Context, id uuid.UUID, ch StageChange) (*H
 		}
 	}
 	err = s.mirror(ctx, own, func(tx *gorm.DB) error {
-		day, err := today(tx, now)
+		day, err := tenants.Today(tx, now)
 		if err != nil {
 			return err
 		}

@@ -318,7 +318,7 @@ func (s *Service) start(ctx context.Context, intake *cases.NewCase, nh NewHandof
 		if err != nil {
 			return err
 		}
-		day, err := today(tx, now)
+		day, err := tenants.Today(tx, now)
 		if err != nil {
 			return err
 		}
