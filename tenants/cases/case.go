@@ -100,7 +100,7 @@ func (s *Service) CreateIn(tx *gorm.DB, p *tenants.Principal, nc NewCase, o Crea
 		return nil, &homeward.Error{Code: homeward.EFORBIDDEN, Message: "your roles do not allow writing some of these fields", Fields: denied}
 	}
 
-	number, err := takeNumbers(tx, 1)
+	number, err := tenants.TakeNumbers(tx, "case_numbers", 1)
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func SeedCases(ctx context.Context, store *tenants.Store, tenantID uuid.UUID, ba
 	}
 	ctx = tenants.WithActor(ctx, tenants.SystemActor)
 	return store.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-		first, err := takeNumbers(tx, len(batch))
+		first, err := tenants.TakeNumbers(tx, "case_numbers", len(batch))
 		if err != nil {
 			return err
 		}

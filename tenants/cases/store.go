@@ -54,14 +54,6 @@ type caseRow struct {
 
 func (caseRow) TableName() string { return "cases" }
 
-// caseNumber is an organisation's last case number (case_numbers).
-type caseNumber struct {
-	TenantID   uuid.UUID `gorm:"type:uuid;primaryKey"`
-	LastNumber int64
-}
-
-func (caseNumber) TableName() string { return "case_numbers" }
-
 // assignmentRow is a member assigned to a case besides its owner.
 type assignmentRow struct {
 	TenantID uuid.UUID `gorm:"type:uuid;primaryKey"`
@@ -308,24 +300,6 @@ func assignedTo(tx *gorm.DB, ids []uuid.UUID) (map[uuid.UUID][]uuid.UUID, error)
 		out[a.CaseID] = append(out[a.CaseID], a.MemberID)
 	}
 	return out, nil
-}
-
-// takeNumbers reserves n case numbers of the transaction's organisation and
-// returns the first. The counter row stays locked until the transaction
-// ends, so concurrent intakes take consecutive, distinct numbers.
-func takeNumbers(tx *gorm.DB, n int) (int64, error) {
-	err := tx.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "tenant_id"}},
-		DoUpdates: clause.Assignments(map[string]any{"last_number": gorm.Expr("case_numbers.last_number + ?", n)}),
-	}).Create(&caseNumber{LastNumber: int64(n)}).Error
-	if err != nil {
-		return 0, fmt.Errorf("cases: take a case number: %w", err)
-	}
-	var c caseNumber
-	if err := tx.Take(&c).Error; err != nil {
-		return 0, err
-	}
-	return c.LastNumber - int64(n) + 1, nil
 }
 
 // Reference is the human-friendly form of a case number: C-00042.

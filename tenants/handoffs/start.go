@@ -314,7 +314,7 @@ func (s *Service) start(ctx context.Context, intake *cases.NewCase, nh NewHandof
 		if err != nil {
 			return err
 		}
-		number, err := takeNumber(tx)
+		number, err := tenants.TakeNumbers(tx, "handoff_numbers", 1)
 		if err != nil {
 			return err
 		}

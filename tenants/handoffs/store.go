@@ -176,34 +176,6 @@ type reminderRow struct {
 
 func (reminderRow) TableName() string { return "handoff_reminders" }
 
-// handoffNumber is a sender's last handoff number (handoff_numbers).
-type handoffNumber struct {
-	TenantID   uuid.UUID `gorm:"type:uuid;primaryKey"`
-	LastNumber int64
-}
-
-func (handoffNumber) TableName() string { return "handoff_numbers" }
-
-// takeNumber reserves the next handoff number of the transaction's
-// organisation (the sender). The counter row stays locked until the
-// transaction ends, so concurrent starts take distinct, consecutive
-// numbers (as cases numbers its cases).
-func takeNumber(tx *gorm.DB) (int64, error) {
-	db := tx.Session(&gorm.Session{NewDB: true})
-	err := db.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "tenant_id"}},
-		DoUpdates: clause.Assignments(map[string]any{"last_number": gorm.Expr("handoff_numbers.last_number + 1")}),
-	}).Create(&handoffNumber{LastNumber: 1}).Error
-	if err != nil {
-		return 0, fmt.Errorf("handoffs: take a handoff number: %w", err)
-	}
-	var n handoffNumber
-	if err := db.Take(&n).Error; err != nil {
-		return 0, err
-	}
-	return n.LastNumber, nil
-}
-
 // Reference is the human-friendly form of a handoff number: H-00001, the
 // same on both sides.
 func Reference(number int64) string { return fmt.Sprintf("H-%05d", number) }
