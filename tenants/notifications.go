@@ -122,6 +122,34 @@ func Notify(tx *gorm.DB, memberID uuid.UUID, kind, recordType string, recordID u
 	return id, nil
 }
 
+// Notice is what a feature tells a member about a record: an in-app
+// notification of Kind, and a mail from Template (web/emails) carrying
+// MailIDs when the member gave a contact address. Neither carries text:
+// ids only, rendered in the member's language.
+type Notice struct {
+	Kind       string // a key of NotificationKinds
+	RecordType string // a key of NotificationRecordTypes
+	RecordID   uuid.UUID
+	Template   string               // the mail's template
+	MailIDs    map[string]uuid.UUID // the ids the mail's template reads
+}
+
+// Tell asks, in tx (the caller's InTenant transaction), for n's
+// notification to member and, when the member gave a contact address
+// (ContactOf), its mail in the address's language: both through the
+// outbox, so neither is sent unless tx commits.
+func Tell(tx *gorm.DB, member uuid.UUID, n Notice) error {
+	if _, err := Notify(tx, member, n.Kind, n.RecordType, n.RecordID); err != nil {
+		return err
+	}
+	contact, ok, err := ContactOf(tx, member)
+	if err != nil || !ok || contact.Address == "" {
+		return err
+	}
+	_, err = QueueMail(tx, Mail{To: contact.Address, Template: n.Template, Language: contact.Language, IDs: n.MailIDs})
+	return err
+}
+
 // CreateNotification is the work of a notify:create job (ids as Notify wrote
 // them): it inserts the notification in tx unless it exists. A payload that
 // names an unknown kind or record type is an EINVALID error, which no retry

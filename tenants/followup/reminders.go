@@ -95,18 +95,8 @@ func QueueReminders(tx *gorm.DB, now time.Time) (int, error) {
 		}
 		written++
 		for _, member := range to {
-			if _, err := tenants.Notify(tx, member, notice, RecordTypeVisit, v.ID); err != nil {
-				return written, err
-			}
-			contact, ok, err := tenants.ContactOf(tx, member)
-			if err != nil {
-				return written, err
-			}
-			if !ok {
-				continue
-			}
-			if _, err := tenants.QueueMail(tx, tenants.Mail{To: contact.Address, Template: template,
-				Language: contact.Language, IDs: map[string]uuid.UUID{"visit": v.ID}}); err != nil {
+			if err := tenants.Tell(tx, member, tenants.Notice{Kind: notice, RecordType: RecordTypeVisit, RecordID: v.ID,
+				Template: template, MailIDs: map[string]uuid.UUID{"visit": v.ID}}); err != nil {
 				return written, err
 			}
 		}

@@ -68,18 +68,8 @@ func notice(tx *gorm.DB, row *handoffRow, kind string) (int, error) {
 // of members.
 func noticeTo(tx *gorm.DB, id uuid.UUID, kind string, members []uuid.UUID) error {
 	for _, m := range members {
-		if _, err := tenants.Notify(tx, m, kind, RecordType, id); err != nil {
-			return err
-		}
-		contact, ok, err := tenants.ContactOf(tx, m)
-		if err != nil {
-			return err
-		}
-		if !ok || contact.Address == "" {
-			continue
-		}
-		if _, err := tenants.QueueMail(tx, tenants.Mail{To: contact.Address, Template: kind,
-			Language: contact.Language, IDs: map[string]uuid.UUID{"handoff": id}}); err != nil {
+		if err := tenants.Tell(tx, m, tenants.Notice{Kind: kind, RecordType: RecordType, RecordID: id,
+			Template: kind, MailIDs: map[string]uuid.UUID{"handoff": id}}); err != nil {
 			return err
 		}
 	}

@@ -463,18 +463,8 @@ func notifyPartnershipAdmins(tx *gorm.DB, id uuid.UUID, event string) error {
 		if !slices.Contains(m.Roles, tenants.RoleTenantAdmin) {
 			continue
 		}
-		if _, err := tenants.Notify(tx, m.ID, NoticePartnership, RecordTypePartnership, id); err != nil {
-			return err
-		}
-		contact, ok, err := tenants.ContactOf(tx, m.ID)
-		if err != nil {
-			return err
-		}
-		if !ok || contact.Address == "" {
-			continue
-		}
-		if _, err := tenants.QueueMail(tx, tenants.Mail{To: contact.Address, Template: MailPartnership(event),
-			Language: contact.Language, IDs: map[string]uuid.UUID{"partnership": id}}); err != nil {
+		if err := tenants.Tell(tx, m.ID, tenants.Notice{Kind: NoticePartnership, RecordType: RecordTypePartnership,
+			RecordID: id, Template: MailPartnership(event), MailIDs: map[string]uuid.UUID{"partnership": id}}); err != nil {
 			return err
 		}
 	}
